@@ -1,0 +1,220 @@
+"""Input and output shapes of the API: one pair per operation, no business logic."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from dsr.audit.models import AuditEvent
+from dsr.staff.roles import has_permission, mask_email
+from dsr.workflow.models import ConnectorJob, DataSubjectRequest, DenyReason, RequestType, Status
+
+PHONE_RE = re.compile(r"^\+?[0-9 ().-]{6,30}$")
+
+
+class RequestCreateInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=RequestType.choices)
+    email = serializers.EmailField(max_length=254)
+    jurisdiction = serializers.CharField(
+        max_length=10, help_text="ISO 3166 code of where the person lives: DE, FR, US-CA, ..."
+    )
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(
+        choices=[c for c, _ in settings.LANGUAGES], required=False, default="en"
+    )
+
+    def validate_phone(self, value: str) -> str:
+        if value and not PHONE_RE.match(value):
+            raise serializers.ValidationError("Enter a phone number of digits, with an optional leading +.")
+        return value
+
+
+class RequestCreatedOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    received_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+
+
+class VerifyInput(serializers.Serializer):
+    code = serializers.RegexField(
+        r"^\s*\d{6}\s*$", error_messages={"invalid": "Enter the 6-digit code from the e-mail."}
+    )
+
+
+class RequestStatusOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+
+
+class DownloadCodeInput(serializers.Serializer):
+    token = serializers.CharField(max_length=500)
+
+
+class DownloadInput(serializers.Serializer):
+    token = serializers.CharField(max_length=500)
+    code = serializers.RegexField(
+        r"^\s*\d{6}\s*$", error_messages={"invalid": "Enter the 6-digit code from the e-mail."}
+    )
+
+
+class DetailOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# --- staff --------------------------------------------------------------------------------------
+
+
+class SystemRefOutput(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+
+
+class JobOutput(serializers.ModelSerializer):
+    system = SystemRefOutput()
+
+    class Meta:
+        model = ConnectorJob
+        fields = [
+            "id",
+            "system",
+            "action",
+            "status",
+            "attempts",
+            "records_found",
+            "records_erased",
+            "records_retained",
+            "method",
+            "detail",
+            "error",
+            "next_attempt_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class _IdentityMixin(serializers.Serializer):
+    email = serializers.SerializerMethodField()
+
+    def get_email(self, obj: DataSubjectRequest) -> str:
+        user = self.context["request"].user
+        return obj.email if has_permission(user, "request.view_identity") else mask_email(obj.email)
+
+
+class RequestListOutput(_IdentityMixin, serializers.ModelSerializer):
+    jobs_total = serializers.SerializerMethodField()
+    jobs_done = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = [
+            "id",
+            "reference",
+            "type",
+            "jurisdiction",
+            "regime",
+            "status",
+            "email",
+            "received_at",
+            "due_at",
+            "closed_at",
+            "jobs_total",
+            "jobs_done",
+        ]
+
+    def get_jobs_total(self, obj: DataSubjectRequest) -> int:
+        return len(obj.jobs.all())
+
+    def get_jobs_done(self, obj: DataSubjectRequest) -> int:
+        return sum(1 for job in obj.jobs.all() if job.status == "succeeded")
+
+
+class PackageOutput(serializers.Serializer):
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    records = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    downloads = serializers.IntegerField()
+
+
+class RequestDetailOutput(_IdentityMixin, serializers.ModelSerializer):
+    full_name = serializers.SerializerMethodField()
+    phone = serializers.SerializerMethodField()
+    jobs = JobOutput(many=True)
+    package = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = [
+            "id",
+            "reference",
+            "type",
+            "jurisdiction",
+            "regime",
+            "status",
+            "status_reason",
+            "channel",
+            "language",
+            "email",
+            "full_name",
+            "phone",
+            "received_at",
+            "ack_due_at",
+            "due_at",
+            "due_explanation",
+            "verified_at",
+            "approved_at",
+            "closed_at",
+            "deny_reason",
+            "deny_message",
+            "jobs",
+            "package",
+        ]
+
+    def _identity(self, value: str) -> str:
+        user = self.context["request"].user
+        return value if has_permission(user, "request.view_identity") else ("***" if value else "")
+
+    def get_full_name(self, obj: DataSubjectRequest) -> str:
+        return self._identity(obj.full_name)
+
+    def get_phone(self, obj: DataSubjectRequest) -> str:
+        return self._identity(obj.phone)
+
+    def get_package(self, obj: DataSubjectRequest) -> dict[str, Any] | None:
+        package = getattr(obj, "package", None)
+        if package is None or package.purged_at:
+            return None
+        return dict(PackageOutput(package).data)
+
+
+class DenyInput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=DenyReason.choices)
+    message = serializers.CharField(max_length=5000)
+
+
+class CancelInput(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AuditEventOutput(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "created_at", "actor", "action", "data", "prev_hash", "hash"]
+
+
+class RequestFilterInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    type = serializers.ChoiceField(choices=RequestType.choices, required=False)
+    jurisdiction = serializers.CharField(max_length=10, required=False)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    due_before = serializers.DateTimeField(required=False)
+    email = serializers.EmailField(required=False)
+    reference = serializers.CharField(max_length=20, required=False)

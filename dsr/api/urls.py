@@ -1,0 +1,45 @@
+from django.urls import path
+
+from dsr.api import views
+
+urlpatterns = [
+    path("requests", views.RequestCreateApi.as_view(), name="request-create"),
+    path("requests/<uuid:request_id>/verify", views.RequestVerifyApi.as_view(), name="request-verify"),
+    path(
+        "requests/<uuid:request_id>/resend-code",
+        views.RequestResendCodeApi.as_view(),
+        name="request-resend-code",
+    ),
+    path(
+        "requests/<uuid:request_id>/download-code",
+        views.DownloadCodeApi.as_view(),
+        name="request-download-code",
+    ),
+    path("requests/<uuid:request_id>/download", views.DownloadApi.as_view(), name="request-download"),
+    path("staff/requests", views.StaffRequestListApi.as_view(), name="staff-request-list"),
+    path(
+        "staff/requests/<uuid:request_id>", views.StaffRequestDetailApi.as_view(), name="staff-request-detail"
+    ),
+    path(
+        "staff/requests/<uuid:request_id>/approve",
+        views.StaffRequestApproveApi.as_view(),
+        name="staff-request-approve",
+    ),
+    path(
+        "staff/requests/<uuid:request_id>/deny",
+        views.StaffRequestDenyApi.as_view(),
+        name="staff-request-deny",
+    ),
+    path(
+        "staff/requests/<uuid:request_id>/cancel",
+        views.StaffRequestCancelApi.as_view(),
+        name="staff-request-cancel",
+    ),
+    path(
+        "staff/requests/<uuid:request_id>/jobs/<int:job_id>/retry",
+        views.StaffJobRetryApi.as_view(),
+        name="staff-job-retry",
+    ),
+    path("staff/requests/<uuid:request_id>/package", views.StaffPackageApi.as_view(), name="staff-package"),
+    path("staff/requests/<uuid:request_id>/audit", views.StaffAuditApi.as_view(), name="staff-request-audit"),
+]

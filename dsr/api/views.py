@@ -1,0 +1,297 @@
+"""API v1. Each class is one operation: parse input, call a service or selector, render."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from dsr.api import serializers as s
+from dsr.api.permissions import StaffPermission
+from dsr.api.selectors import request_get_for_staff, request_get_for_subject, request_list
+from dsr.audit.models import AuditEvent
+from dsr.audit.services import audit_record
+from dsr.exports.models import AccessPackage
+from dsr.exports.services import package_read
+from dsr.identity.models import Purpose
+from dsr.identity.services import challenge_check, challenge_issue
+from dsr.notifications.services import download_token_check, email_send_code
+from dsr.workflow import services
+from dsr.workflow.models import Channel, Status
+
+
+def _actor(request: Request) -> str:
+    return f"staff:{request.user.get_username()}"
+
+
+class PublicApi(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+
+
+# --- public: the data subject -------------------------------------------------------------------
+
+
+class RequestCreateApi(PublicApi):
+    throttle_scope = "public_create"
+
+    @extend_schema(
+        operation_id="request_create",
+        request=s.RequestCreateInput,
+        responses={
+            201: s.RequestCreatedOutput,
+            400: OpenApiResponse(description="A message per invalid field"),
+        },
+        tags=["public"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RequestCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = services.request_create(**data.validated_data, channel=Channel.API)
+        return Response(s.RequestCreatedOutput(created).data, status=status.HTTP_201_CREATED)
+
+
+class RequestVerifyApi(PublicApi):
+    throttle_scope = "public_verify"
+
+    @extend_schema(
+        operation_id="request_verify",
+        request=s.VerifyInput,
+        responses={
+            200: s.RequestStatusOutput,
+            400: OpenApiResponse(description="Wrong or expired code"),
+            404: OpenApiResponse(description="No such request"),
+            429: OpenApiResponse(description="Locked after too many wrong codes"),
+        },
+        tags=["public"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        dsr = request_get_for_subject(request_id=request_id)
+        data = s.VerifyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if dsr.status != Status.PENDING_VERIFICATION:
+            return Response(s.RequestStatusOutput(dsr).data)  # verifying twice is harmless
+        dsr = services.request_verify(request_id=dsr.pk, code=data.validated_data["code"].strip())
+        return Response(s.RequestStatusOutput(dsr).data)
+
+
+class RequestResendCodeApi(PublicApi):
+    throttle_scope = "public_verify"
+
+    @extend_schema(
+        operation_id="request_resend_code",
+        request=None,
+        responses={202: s.DetailOutput, 429: OpenApiResponse(description="Asked too soon or too often")},
+        tags=["public"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        dsr = request_get_for_subject(request_id=request_id)
+        services.request_resend_code(request_id=dsr.pk)
+        return Response(
+            {"detail": "If the request is waiting for a code, a new one is on its way."}, status=202
+        )
+
+
+class DownloadCodeApi(PublicApi):
+    throttle_scope = "public_verify"
+
+    @extend_schema(
+        operation_id="request_download_code",
+        request=s.DownloadCodeInput,
+        responses={202: s.DetailOutput, 403: s.DetailOutput},
+        tags=["public"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        dsr = request_get_for_subject(request_id=request_id)
+        data = s.DownloadCodeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
+            return Response({"detail": "This download link is invalid or has expired."}, status=403)
+        if not AccessPackage.objects.filter(request=dsr, purged_at__isnull=True).exists():
+            return Response({"detail": "This download link is invalid or has expired."}, status=403)
+        issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
+        email_send_code(request=dsr, code=issued.code, purpose="download")
+        return Response({"detail": "A download code is on its way to your e-mail address."}, status=202)
+
+
+class DownloadApi(PublicApi):
+    throttle_scope = "public_verify"
+
+    @extend_schema(
+        operation_id="request_download",
+        request=s.DownloadInput,
+        responses={
+            (200, "application/zip"): OpenApiResponse(description="The access package (zip)"),
+            400: OpenApiResponse(description="Wrong or expired code"),
+            403: s.DetailOutput,
+            429: OpenApiResponse(description="Locked"),
+        },
+        tags=["public"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> HttpResponse:
+        dsr = request_get_for_subject(request_id=request_id)
+        data = s.DownloadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
+            return Response({"detail": "This download link is invalid or has expired."}, status=403)
+        challenge_check(request_id=dsr.pk, code=data.validated_data["code"], purpose=Purpose.DOWNLOAD)
+        return _package_response(dsr, actor="subject")
+
+
+def _package_response(dsr: Any, *, actor: str) -> HttpResponse:
+    try:
+        content = package_read(request=dsr)
+    except AccessPackage.DoesNotExist:
+        return Response({"detail": "There is no package for this request."}, status=404)
+    with transaction.atomic():
+        AccessPackage.objects.filter(request=dsr).update(downloads=F("downloads") + 1)
+        audit_record(actor=actor, action="package.downloaded", request_id=dsr.pk)
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{dsr.reference}.zip"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- staff --------------------------------------------------------------------------------------
+
+
+class StaffApi(APIView):
+    permission_classes = [StaffPermission]
+    required_permission = "request.view"
+
+
+class StaffRequestListApi(ListAPIView):
+    permission_classes = [StaffPermission]
+    required_permission = "request.view"
+    serializer_class = s.RequestListOutput
+
+    @extend_schema(operation_id="staff_request_list", parameters=[s.RequestFilterInput], tags=["staff"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        filters = s.RequestFilterInput(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return request_list(**filters.validated_data)
+
+
+class StaffRequestDetailApi(StaffApi):
+    @extend_schema(
+        operation_id="staff_request_detail", responses={200: s.RequestDetailOutput}, tags=["staff"]
+    )
+    def get(self, request: Request, request_id: uuid.UUID) -> Response:
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        return Response(s.RequestDetailOutput(dsr, context={"request": request}).data)
+
+
+class StaffRequestApproveApi(StaffApi):
+    required_permission = "request.approve"
+
+    @extend_schema(
+        operation_id="staff_request_approve",
+        request=None,
+        responses={200: s.RequestStatusOutput, 409: s.DetailOutput},
+        tags=["staff"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        dsr = services.request_approve(request_id=dsr.pk, actor=_actor(request))
+        return Response(s.RequestStatusOutput(dsr).data)
+
+
+class StaffRequestDenyApi(StaffApi):
+    required_permission = "request.deny"
+
+    @extend_schema(
+        operation_id="staff_request_deny",
+        request=s.DenyInput,
+        responses={200: s.RequestStatusOutput, 409: s.DetailOutput},
+        tags=["staff"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        data = s.DenyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dsr = services.request_deny(
+            request_id=dsr.pk,
+            actor=_actor(request),
+            reason=data.validated_data["reason"],
+            message=data.validated_data["message"],
+        )
+        return Response(s.RequestStatusOutput(dsr).data)
+
+
+class StaffRequestCancelApi(StaffApi):
+    required_permission = "request.cancel"
+
+    @extend_schema(
+        operation_id="staff_request_cancel",
+        request=s.CancelInput,
+        responses={200: s.RequestStatusOutput, 409: s.DetailOutput},
+        tags=["staff"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        data = s.CancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dsr = services.request_cancel(
+            request_id=dsr.pk, actor=_actor(request), note=data.validated_data["note"]
+        )
+        return Response(s.RequestStatusOutput(dsr).data)
+
+
+class StaffJobRetryApi(StaffApi):
+    required_permission = "job.retry"
+
+    @extend_schema(
+        operation_id="staff_job_retry",
+        request=None,
+        responses={200: s.JobOutput, 400: s.DetailOutput},
+        tags=["staff"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID, job_id: int) -> Response:
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        if not dsr.jobs.filter(pk=job_id).exists():
+            return Response({"detail": "Not found."}, status=404)
+        job = services.job_retry(job_id=job_id, actor=_actor(request))
+        return Response(s.JobOutput(job).data)
+
+
+class StaffPackageApi(StaffApi):
+    required_permission = "package.download"
+
+    @extend_schema(
+        operation_id="staff_package_download",
+        responses={
+            (200, "application/zip"): OpenApiResponse(description="The access package (zip)"),
+            404: s.DetailOutput,
+        },
+        tags=["staff"],
+    )
+    def get(self, request: Request, request_id: uuid.UUID) -> HttpResponse:
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        return _package_response(dsr, actor=_actor(request))
+
+
+class StaffAuditApi(StaffApi):
+    required_permission = "audit.view"
+
+    @extend_schema(
+        operation_id="staff_request_audit", responses={200: s.AuditEventOutput(many=True)}, tags=["staff"]
+    )
+    def get(self, request: Request, request_id: uuid.UUID) -> Response:
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        events = AuditEvent.objects.filter(request_id=dsr.pk).order_by("id")
+        return Response(s.AuditEventOutput(events, many=True).data)

@@ -1,0 +1,100 @@
+"""Writing and verifying the audit chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from dsr.audit.models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _digest(*, prev_hash: str, created_at: str, actor: str, action: str, request_id: str, data: Any) -> str:
+    body = json.dumps(
+        [prev_hash, created_at, actor, action, request_id, data],
+        sort_keys=True,
+        separators=(",", ":"),
+        cls=DjangoJSONEncoder,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _event_digest(event: AuditEvent) -> str:
+    return _digest(
+        prev_hash=event.prev_hash,
+        created_at=event.created_at.isoformat(),
+        actor=event.actor,
+        action=event.action,
+        request_id=str(event.request_id or ""),
+        data=event.data,
+    )
+
+
+def audit_record(
+    *, actor: str, action: str, request_id: uuid.UUID | None = None, data: dict[str, Any] | None = None
+) -> AuditEvent:
+    """Append one event to the chain. Runs inside the caller's transaction when there is one."""
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        # Round-trip through JSON so the stored data hashes the same when read back.
+        clean = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+        event = AuditEvent(
+            created_at=timezone.now(),
+            actor=actor,
+            action=action,
+            request_id=request_id,
+            data=clean,
+            prev_hash=head.last_hash,
+        )
+        event.hash = _event_digest(event)
+        event.save(force_insert=True)
+        head.last_hash = event.hash
+        head.save(update_fields=["last_hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def audit_verify_chain(*, batch_size: int = 2000) -> ChainReport:
+    """Walk the chain in id order; return the first event whose link or content does not verify.
+
+    A deleted event shows up as the next event's ``prev_hash`` not matching; an edited event as its
+    own hash not matching its content; a removed tail as the head not matching the last event.
+    """
+    prev = GENESIS
+    checked = 0
+    last_id = 0
+    while True:
+        events = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not events:
+            break
+        for event in events:
+            if event.prev_hash != prev:
+                return ChainReport(
+                    False, checked, event.id, "previous-hash link broken (an event was removed or inserted)"
+                )
+            if _event_digest(event) != event.hash:
+                return ChainReport(
+                    False, checked, event.id, "content does not match its hash (the event was edited)"
+                )
+            prev = event.hash
+            checked += 1
+            last_id = event.id
+    head = AuditHead.objects.filter(id=1).first()
+    if head is not None and head.last_hash != prev:
+        return ChainReport(False, checked, None, "the chain's last events were removed")
+    return ChainReport(True, checked)

@@ -1,0 +1,81 @@
+"""Prepare the embedded demo: a sample warehouse, the systems that point at it, a staff login."""
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from connectors.sql.sample import TARGET_EMAIL, create_sample_schema, sample_config, seed_sample
+from dsr.staff.services import staff_create
+from dsr.systems.services import systems_apply_file
+
+
+class Command(BaseCommand):
+    help = "Development only: seed a demo warehouse, configure it as a system, create a demo staff user."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("demo_setup refuses to run with DSR_ENV=production")
+        var = Path(settings.VAR_DIR)
+        var.mkdir(parents=True, exist_ok=True)
+        warehouse = var / "demo-warehouse.sqlite3"
+        url = f"sqlite:///{warehouse}"
+        if not warehouse.exists():
+            engine = sa.create_engine(url)
+            create_sample_schema(engine)
+            seed_sample(engine, extra_customers=200)
+            engine.dispose()
+            self.stdout.write(f"Seeded the demo warehouse at {warehouse}")
+        systems_file = var / "demo-systems.yaml"
+        systems_file.write_text(
+            yaml.safe_dump(
+                {
+                    "systems": [
+                        {
+                            "key": "warehouse",
+                            "name": "Demo warehouse (customers, orders, invoices)",
+                            "connector": "sql",
+                            "description": "Sample marketing warehouse seeded by demo_setup.",
+                            "config": sample_config(url),
+                        }
+                    ]
+                },
+                sort_keys=False,
+            )
+        )
+        report = systems_apply_file(path=systems_file, actor="cli:demo_setup")
+        self.stdout.write(f"Systems created: {report.created or '-'}, updated: {report.updated or '-'}")
+
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        password_file = var / "demo-admin-password.txt"
+        if not user_model.objects.filter(username="admin").exists() or not password_file.exists():
+            password = secrets.token_urlsafe(12)
+            profile, token = staff_create(username="admin", role="admin", actor="cli:demo_setup")
+            user = profile.user
+            user.set_password(password)
+            user.is_superuser = True
+            user.is_staff = True
+            user.save()
+            password_file.write_text(f"{password}\n{token}\n")
+            password_file.chmod(0o600)
+        password, token = password_file.read_text().split()
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "DSR Hub demo is ready.",
+                    f"  Staff login:  http://127.0.0.1:8000/admin/  user 'admin', password '{password}'",
+                    f"  Staff API token:     {token}",
+                    "  Submit a request:    http://127.0.0.1:8000/api/v1/requests",
+                    f"  A subject with data: {TARGET_EMAIL} (jurisdiction DE or US-CA)",
+                    "  E-mails (codes, links) are printed in this terminal.",
+                    "",
+                ]
+            )
+        )

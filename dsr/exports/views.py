@@ -1,0 +1,46 @@
+"""The page behind the completion e-mail's link: ask for a fresh code, then download."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from dsr.api.selectors import request_get_for_subject
+from dsr.api.views import _package_response
+from dsr.exports.models import AccessPackage
+from dsr.identity.models import Purpose
+from dsr.identity.services import VerificationError, challenge_check, challenge_issue
+from dsr.notifications.services import download_token_check, email_send_code
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def download_page(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    dsr = request_get_for_subject(request_id=request_id)
+    token = request.GET.get("token") or request.POST.get("token") or ""
+    valid = (
+        download_token_check(request_id=str(dsr.pk), token=token)
+        and AccessPackage.objects.filter(request=dsr, purged_at__isnull=True).exists()
+    )
+    context = {"dsr": dsr, "token": token, "code_sent": False, "error": ""}
+    if not valid:
+        return render(request, "portal/download.html", {**context, "invalid": True}, status=403)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "send":
+                issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
+                email_send_code(request=dsr, code=issued.code, purpose="download")
+                context["code_sent"] = True
+            else:
+                challenge_check(
+                    request_id=dsr.pk, code=request.POST.get("code", ""), purpose=Purpose.DOWNLOAD
+                )
+                return _package_response(dsr, actor="subject")
+        except VerificationError as exc:
+            context["error"] = exc.message
+            context["code_sent"] = request.POST.get("action") != "send"
+    return render(request, "portal/download.html", context)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "dsr.notifications"
+    label = "notifications"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,85 @@
+"""E-mails to data subjects: every message is a ``.txt`` + ``.html`` pair in the request's language."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from dsr.workflow.models import DataSubjectRequest
+
+log = logging.getLogger(__name__)
+
+DOWNLOAD_SALT = "dsr.download"
+
+
+def download_token(*, request: DataSubjectRequest) -> str:
+    """A signed token for the completion e-mail's link; checked with ``DSR_PACKAGE_TTL`` as max age."""
+    return signing.dumps({"r": str(request.pk)}, salt=DOWNLOAD_SALT)
+
+
+def download_token_check(*, request_id: str, token: str) -> bool:
+    try:
+        value = signing.loads(token, salt=DOWNLOAD_SALT, max_age=settings.DSR_PACKAGE_TTL)
+    except signing.BadSignature:  # includes SignatureExpired
+        return False
+    return isinstance(value, dict) and value.get("r") == str(request_id)
+
+
+def _send(*, template: str, subject: str, request: DataSubjectRequest, context: dict[str, Any]) -> None:
+    context = {"request": request, "site_url": settings.SITE_URL, **context}
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[request.email])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def email_send_code(*, request: DataSubjectRequest, code: str, purpose: str = "verify") -> None:
+    """Send the one-time code. The code exists in plain text only here and in the e-mail."""
+    with translation.override(request.language):
+        subject = (
+            _("Your verification code for request %(ref)s")
+            if purpose == "verify"
+            else _("Your download code for request %(ref)s")
+        ) % {"ref": request.reference}
+        _send(
+            template="verification_code",
+            subject=subject,
+            request=request,
+            context={
+                "code": code,
+                "purpose": purpose,
+                "ttl_minutes": int(settings.DSR_CODE_TTL.total_seconds() // 60),
+            },
+        )
+
+
+def email_send_status(*, request: DataSubjectRequest, kind: str) -> None:
+    """Send the e-mail for a status change: acknowledged, completed or denied."""
+    with translation.override(request.language):
+        subjects = {
+            "acknowledged": _("We received your request %(ref)s"),
+            "completed": _("Your request %(ref)s is complete"),
+            "denied": _("Your request %(ref)s could not be fulfilled"),
+        }
+        context: dict[str, Any] = {}
+        if kind == "completed" and request.type == "access":
+            token = download_token(request=request)
+            context["download_url"] = f"{settings.SITE_URL}/requests/{request.pk}/download?token={token}"
+            context["ttl_days"] = settings.DSR_PACKAGE_TTL.days
+        if kind == "completed":
+            context["jobs"] = list(request.jobs.select_related("system").order_by("system__name"))
+        _send(
+            template=kind,
+            subject=subjects[kind] % {"ref": request.reference},
+            request=request,
+            context=context,
+        )

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from dsr.notifications.services import email_send_status
+
+
+@shared_task(
+    name="dsr.notifications.tasks.send_request_email",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_request_email(request_id: str, kind: str) -> None:
+    from dsr.workflow.models import DataSubjectRequest
+
+    request = DataSubjectRequest.objects.filter(pk=request_id).first()
+    if request is None or not request.email:
+        return
+    email_send_status(request=request, kind=kind)

@@ -1,0 +1,269 @@
+"""DSR Hub settings. Everything comes from the environment.
+
+With nothing set (``DSR_ENV=development``, the default) the app runs on an embedded default:
+SQLite, a filesystem Celery broker that needs no server, e-mail printed to the console, and
+development keys generated once into ``var/dev-secrets.json``. With ``DSR_ENV=production`` every
+secret must be set explicitly and the process refuses to start otherwise.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+DSR_ENV = env.str("DSR_ENV", default="development")
+if DSR_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("DSR_ENV must be 'development' or 'production'")
+PRODUCTION = DSR_ENV == "production"
+VAR_DIR = Path(env.str("DSR_VAR_DIR", default=str(BASE_DIR / "var")))
+
+
+def _dev_secrets() -> dict[str, str]:
+    """Development-only keys, generated once per checkout and kept out of git (var/ is ignored)."""
+    path = VAR_DIR / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DSR_ENCRYPTION_KEYS": "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "DSR_BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+    path.write_text(json.dumps(values))
+    path.chmod(0o600)
+    return values
+
+
+def _secret(name: str) -> str:
+    value = env.str(name, default="")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set when DSR_ENV=production")
+    return _dev_secrets()[name]
+
+
+SECRET_KEY = _secret("SECRET_KEY")
+# AES-256-GCM keys for identity values at rest: "id:base64key,id2:base64key2". The first encrypts;
+# all of them decrypt, so a new key can be put first and `manage.py rotate_keys` re-encrypts.
+DSR_ENCRYPTION_KEYS = _secret("DSR_ENCRYPTION_KEYS")
+# HMAC key of the blind index used to find a request by e-mail without decrypting every row.
+DSR_BLIND_INDEX_KEY = _secret("DSR_BLIND_INDEX_KEY")
+
+DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DSR_ENV=production")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env.str("DSR_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "dsr.audit",
+    "dsr.identity",
+    "dsr.systems",
+    "dsr.workflow",
+    "dsr.exports",
+    "dsr.staff",
+    "dsr.notifications",
+    "dsr.api",
+    "dsr.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dsr.urls"
+WSGI_APPLICATION = "dsr.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dsr.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the worker share the file: wait for locks instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+STORAGES = {
+    # Access packages go through this storage; point it at S3-compatible storage with
+    # django-storages by setting DSR_STORAGE_BACKEND and its own options.
+    "default": {
+        "BACKEND": env.str("DSR_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- E-mail -----------------------------------------------------------------------------------
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DSR Hub <privacy@localhost>")
+EMAIL_TIMEOUT = 10
+
+# --- Celery -------------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "control_folder": str(_broker_dir / "control"),
+    }
+elif CELERY_BROKER_URL.startswith("redis"):
+    # A message not acknowledged within this time is redelivered; longer than any task runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("DSR_TASK_TIME_LIMIT", default=30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "dsr"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Periodic jobs, all declared here. Each processes a bounded batch per run.
+CELERY_BEAT_SCHEDULE = {
+    # Re-enqueue jobs whose lease expired (worker died) or whose message was lost, and finish
+    # requests whose last job ended while its worker died. Every minute keeps the delay short.
+    "reconcile-jobs": {"task": "dsr.workflow.tasks.reconcile", "schedule": timedelta(seconds=60)},
+    # Unverified requests expire and their identity data is purged. Hourly is precise enough for
+    # an expiry counted in days.
+    "expire-unverified": {"task": "dsr.workflow.tasks.expire_unverified", "schedule": crontab(minute=7)},
+}
+
+# --- Workflow -----------------------------------------------------------------------------------
+# Request types that skip the approval step once verified (e.g. "access,erasure").
+DSR_AUTO_APPROVE = env.list("DSR_AUTO_APPROVE", default=[])
+DSR_UNVERIFIED_EXPIRY = timedelta(days=env.int("DSR_UNVERIFIED_EXPIRY_DAYS", default=7))
+DSR_CODE_TTL = timedelta(minutes=env.int("DSR_CODE_TTL_MINUTES", default=15))
+DSR_CODE_MAX_ATTEMPTS = 5
+DSR_CODE_MAX_RESENDS = env.int("DSR_CODE_MAX_RESENDS", default=5)
+DSR_CODE_RESEND_INTERVAL = timedelta(seconds=env.int("DSR_CODE_RESEND_INTERVAL_SECONDS", default=60))
+DSR_JOB_LEASE = timedelta(seconds=env.int("DSR_JOB_LEASE_SECONDS", default=15 * 60))
+DSR_JOB_MAX_ATTEMPTS = env.int("DSR_JOB_MAX_ATTEMPTS", default=6)
+DSR_JOB_BACKOFF_BASE = env.float("DSR_JOB_BACKOFF_BASE_SECONDS", default=10.0)
+DSR_JOB_BACKOFF_MAX = env.float("DSR_JOB_BACKOFF_MAX_SECONDS", default=15 * 60.0)
+# A pending job whose message has not been picked up for this long is enqueued again.
+DSR_JOB_REQUEUE_AFTER = timedelta(seconds=env.int("DSR_JOB_REQUEUE_AFTER_SECONDS", default=5 * 60))
+# Optional queue per connector, e.g. "hubspot=crm,mailchimp=email"; unlisted connectors use "dsr".
+DSR_JOB_QUEUES = env.dict("DSR_JOB_QUEUES", default={})
+DSR_PACKAGE_TTL = timedelta(days=env.int("DSR_PACKAGE_TTL_DAYS", default=7))
+
+# --- API ----------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "dsr.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "public_create": env.str("DSR_THROTTLE_CREATE", default="20/hour"),
+        "public_verify": env.str("DSR_THROTTLE_VERIFY", default="60/hour"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DSR Hub API",
+    "DESCRIPTION": "Data-subject requests (GDPR, CCPA/CPRA): intake, verification, fulfilment, audit.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Security -----------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+DSR_SYSTEMS_FILE = env.str("DSR_SYSTEMS_FILE", default="")

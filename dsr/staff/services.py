@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from dsr.audit.services import audit_record
+from dsr.staff.models import Role, StaffProfile
+
+
+@transaction.atomic
+def staff_create(
+    *, username: str, role: str, email: str = "", actor: str = "cli"
+) -> tuple[StaffProfile, str]:
+    """Create (or update the role of) a staff user; return the profile and its API token."""
+    if role not in Role.values:
+        raise ValueError(f"unknown role {role!r}; use one of {', '.join(Role.values)}")
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(username=username, defaults={"email": email})
+    if created:
+        user.set_unusable_password()
+        user.save()
+    profile, _ = StaffProfile.objects.update_or_create(user=user, defaults={"role": role})
+    user.is_staff = role == Role.ADMIN
+    user.save(update_fields=["is_staff"])
+    token, _ = Token.objects.get_or_create(user=user)
+    audit_record(
+        actor=actor, action="staff.saved", data={"username": username, "role": role, "created": created}
+    )
+    return profile, token.key

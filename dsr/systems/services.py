@@ -1,0 +1,226 @@
+"""Building connectors from systems, and applying a systems YAML file."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from pydantic import ValidationError
+
+from connectors import Connector, registry
+from connectors.base import format_validation_error
+from connectors.errors import ConfigError
+from dsr.audit.services import audit_record
+from dsr.systems.models import System
+
+
+class SystemsFileError(Exception):
+    """The systems file is invalid; the message names the line and the problem."""
+
+
+def _resolve_secret(name: str, value: Any) -> Any:
+    """A secret is either a literal or ``{"env": "VAR"}``, read from the worker's environment."""
+    if isinstance(value, dict) and set(value) == {"env"}:
+        env_name = value["env"]
+        if env_name not in os.environ:
+            raise ConfigError(f"secret {name!r} refers to environment variable {env_name} which is not set")
+        return os.environ[env_name]
+    return value
+
+
+def system_connector_config(*, system: System) -> dict[str, Any]:
+    """The full connector config: plain fields plus resolved secrets. Built inside the worker only."""
+    config = dict(system.config)
+    if system.secrets:
+        for name, value in json.loads(system.secrets).items():
+            config[name] = _resolve_secret(name, value)
+    return config
+
+
+def system_build_connector(*, system: System, dry_run: bool = False) -> Connector:
+    """Instantiate the system's connector. Raises ConfigError with a readable message."""
+    cls = registry.get(system.connector)
+    return cls(system_connector_config(system=system), dry_run=dry_run)
+
+
+def split_secrets(*, connector_key: str, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate a connector config into (plain, secret) by the connector's ``SecretStr`` fields."""
+    cls = registry.get(connector_key)
+    secret_names = set(cls.Config.secret_fields())
+    plain = {k: v for k, v in config.items() if k not in secret_names}
+    secret = {k: v for k, v in config.items() if k in secret_names}
+    return plain, secret
+
+
+def validate_config(*, connector_key: str, config: dict[str, Any]) -> None:
+    """Validate a config against the connector's schema; env references are checked by shape only."""
+    cls = registry.get(connector_key)
+    probe = {k: ("<from env>" if isinstance(v, dict) and set(v) == {"env"} else v) for k, v in config.items()}
+    try:
+        cls.Config.model_validate(probe)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc)) from None
+
+
+# --- the systems YAML file ----------------------------------------------------------------------
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping, for error messages."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+@dataclass
+class ApplyReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+SYSTEM_KEYS = {"key", "name", "connector", "config", "enabled", "erase_after", "description"}
+
+
+def systems_apply_file(*, path: Path, actor: str = "system") -> ApplyReport:
+    """Create or update systems from a YAML file. Idempotent; all-or-nothing.
+
+    The file is ``systems: [{key, name, connector, config, enabled?, erase_after?, description?}]``.
+    Any problem raises ``SystemsFileError`` naming the line.
+    """
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise SystemsFileError(f"{path}: cannot read file: {exc.strerror}") from None
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "unknown line"
+        raise SystemsFileError(f"{path}, {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("systems"), list):
+        raise SystemsFileError(f"{path}, line 1: the file must have a top-level 'systems:' list")
+
+    entries: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for item in doc["systems"]:
+        if not isinstance(item, dict):
+            raise SystemsFileError(f"{path}: every entry of 'systems' must be a mapping")
+        line = item.get("__line__", "?")
+        where = f"{path}, line {line}"
+        unknown = set(item) - SYSTEM_KEYS - {"__line__"}
+        if unknown:
+            raise SystemsFileError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        for required in ("key", "name", "connector"):
+            if not isinstance(item.get(required), str) or not item[required].strip():
+                raise SystemsFileError(f"{where}: '{required}' is required and must be text")
+        key = item["key"]
+        if key in seen:
+            raise SystemsFileError(f"{where}: system key {key!r} already used at line {seen[key]}")
+        seen[key] = line
+        config = _strip_lines(item.get("config") or {})
+        if not isinstance(config, dict):
+            raise SystemsFileError(f"{where}: 'config' must be a mapping")
+        try:
+            registry.get(item["connector"])
+            validate_config(connector_key=item["connector"], config=config)
+        except (ConfigError, registry.RegistryError) as exc:
+            raise SystemsFileError(f"{where} (system {key!r}): {exc}") from None
+        after = item.get("erase_after") or []
+        if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
+            raise SystemsFileError(f"{where}: 'erase_after' must be a list of system keys")
+        entries.append({**item, "config": config, "erase_after": after, "__where__": where})
+
+    known = set(seen) | set(System.objects.values_list("key", flat=True))
+    for entry in entries:
+        for dep in entry["erase_after"]:
+            if dep not in known:
+                raise SystemsFileError(f"{entry['__where__']}: erase_after names unknown system {dep!r}")
+    _check_no_cycle(entries)
+
+    report = ApplyReport()
+    with transaction.atomic():
+        systems: dict[str, System] = {}
+        for entry in entries:
+            plain, secret = split_secrets(connector_key=entry["connector"], config=entry["config"])
+            secrets_json = json.dumps(secret, sort_keys=True) if secret else ""
+            values = {
+                "name": entry["name"],
+                "connector": entry["connector"],
+                "config": plain,
+                "enabled": bool(entry.get("enabled", True)),
+                "description": entry.get("description") or "",
+            }
+            system = System.objects.filter(key=entry["key"]).first()
+            if system is None:
+                system = System.objects.create(key=entry["key"], secrets=secrets_json, **values)
+                report.created.append(system.key)
+            else:
+                changed = [k for k, v in values.items() if getattr(system, k) != v]
+                if system.secrets != secrets_json:
+                    changed.append("secrets")
+                if changed:
+                    for k, v in values.items():
+                        setattr(system, k, v)
+                    system.secrets = secrets_json
+                    system.save()
+                    report.updated.append(system.key)
+                else:
+                    report.unchanged.append(system.key)
+            systems[system.key] = system
+        for entry in entries:
+            system = systems[entry["key"]]
+            wanted = set(entry["erase_after"])
+            current = set(system.erase_after.values_list("key", flat=True))
+            if wanted != current:
+                system.erase_after.set(System.objects.filter(key__in=wanted))
+                if system.key not in report.created and system.key not in report.updated:
+                    report.unchanged.remove(system.key)
+                    report.updated.append(system.key)
+        if report.created or report.updated:
+            audit_record(
+                actor=actor,
+                action="systems.applied",
+                data={"file": str(path), "created": report.created, "updated": report.updated},
+            )
+    return report
+
+
+def _check_no_cycle(entries: list[dict[str, Any]]) -> None:
+    graph = {e["key"]: list(e["erase_after"]) for e in entries}
+    for system in System.objects.exclude(key__in=graph).prefetch_related("erase_after"):
+        graph[system.key] = [s.key for s in system.erase_after.all()]
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        if state.get(node) == 2:
+            return
+        if state.get(node) == 1:
+            cycle = " -> ".join([*trail[trail.index(node) :], node])
+            raise SystemsFileError(f"erase_after forms a cycle: {cycle}")
+        state[node] = 1
+        for dep in graph.get(node, []):
+            visit(dep, [*trail, node])
+        state[node] = 2
+
+    for node in graph:
+        visit(node, [])

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from dsr.exports.views import download_page
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("dsr.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("requests/<uuid:request_id>/download", download_page, name="download-page"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -1,0 +1,265 @@
+"""Running connector jobs: enqueue after commit, claim atomically, run, record, retry, reconcile.
+
+The database is the source of truth; the broker only delivers job ids. A worker claims a job with
+a conditional UPDATE and learns from the row count whether it won, so a duplicate message, a
+redelivery after a crash, or the reconciler's re-enqueue can never run one job twice at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+from typing import Any, cast
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from connectors import Connector, ErasureResult, JobHandle, Subject
+from connectors.errors import PermanentError, RateLimited, TransientError
+from dsr.audit.services import audit_record
+from dsr.exports.services import access_part_write
+from dsr.systems.services import system_build_connector
+from dsr.workflow.models import Action, ConnectorJob, DataSubjectRequest, JobStatus, Status
+
+log = logging.getLogger(__name__)
+
+
+def queue_for(connector_key: str) -> str:
+    """The Celery queue of a connector kind (``DSR_JOB_QUEUES``), so a slow vendor cannot starve others."""
+    return str(settings.DSR_JOB_QUEUES.get(connector_key, settings.CELERY_TASK_DEFAULT_QUEUE))
+
+
+def job_enqueue(*, job: ConnectorJob, countdown: float = 0) -> None:
+    """Mark the job as enqueued (for the reconciler) and send its id to the broker after commit."""
+    due = timezone.now() + timedelta(seconds=countdown)
+    ConnectorJob.objects.filter(pk=job.pk).update(enqueued_at=due)
+    queue = queue_for(job.system.connector)
+    job_id = job.pk
+
+    def send() -> None:
+        from dsr.workflow.tasks import run_job
+
+        run_job.apply_async(args=[job_id], countdown=countdown or None, queue=queue)
+
+    transaction.on_commit(send, robust=True)
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter, bounded by ``DSR_JOB_BACKOFF_MAX``."""
+    ceiling = min(settings.DSR_JOB_BACKOFF_MAX, settings.DSR_JOB_BACKOFF_BASE * (2 ** max(attempt - 1, 0)))
+    return settings.DSR_JOB_BACKOFF_BASE / 2 + random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
+
+
+def job_claim(*, job_id: int) -> ConnectorJob | None:
+    """Take the job if it is runnable now, or if its previous worker's lease expired.
+
+    Returns the claimed job, or None when another worker has it, it is not due yet, it is
+    finished, or its request is no longer in progress.
+    """
+    now = timezone.now()
+    runnable = Q(status__in=[JobStatus.PENDING, JobStatus.WAITING]) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    abandoned = Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
+    won = (
+        ConnectorJob.objects.filter(pk=job_id, request__status=Status.IN_PROGRESS)
+        .filter(runnable | abandoned)
+        .update(
+            status=JobStatus.RUNNING,
+            attempts=F("attempts") + 1,
+            lease_expires_at=now + settings.DSR_JOB_LEASE,
+            started_at=now,
+            updated_at=now,
+        )
+    )
+    if not won:
+        return None
+    return ConnectorJob.objects.select_related("request", "system").get(pk=job_id)
+
+
+def _finish(job: ConnectorJob, **values: Any) -> bool:
+    """Store an outcome only if this worker still holds the job (its lease was not taken over)."""
+    values.setdefault("updated_at", timezone.now())
+    return bool(
+        ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(
+            **values
+        )
+    )
+
+
+def _subject(request: DataSubjectRequest) -> Subject:
+    return Subject.create(
+        email=request.email,
+        full_name=request.full_name or None,
+        phone=request.phone or None,
+        reference=request.reference,
+    )
+
+
+def job_run(*, job_id: int) -> None:
+    """Claim and run one job, record its outcome, and check whether the request is finished."""
+    from dsr.workflow.services import request_check_finished
+
+    job = job_claim(job_id=job_id)
+    if job is None:
+        return
+    system = job.system
+    connector: Connector | None = None
+    try:
+        connector = system_build_connector(system=system)
+        if job.external_handle:
+            outcome: object = connector.poll(JobHandle.from_dict(job.external_handle))
+        elif job.action == Action.ACCESS:
+            outcome = access_part_write(job=job, records=connector.access(_subject(job.request)))
+        else:
+            outcome = connector.erase(_subject(job.request))
+    except RateLimited as exc:
+        delay = max(exc.retry_after or 0, backoff_seconds(job.attempts))
+        _retry_or_fail(job, connector, exc, delay=delay)
+    except TransientError as exc:
+        _retry_or_fail(job, connector, exc, delay=backoff_seconds(job.attempts))
+    except PermanentError as exc:
+        _fail(job, _message(connector, exc))
+    except Exception as exc:  # a bug in a connector: bounded retries, then a readable failure
+        log.exception("job %s (%s) crashed", job.pk, system.key)
+        _retry_or_fail(job, connector, exc, delay=backoff_seconds(job.attempts))
+    else:
+        _record(job, outcome)
+    finally:
+        if connector is not None:
+            connector.close()
+    request_check_finished(request_id=job.request_id)
+
+
+def _message(connector: Connector | None, exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, (TransientError, PermanentError)):
+        text = f"internal error ({type(exc).__name__}): {text}"
+    return connector.redact(text)[:2000] if connector else text[:2000]
+
+
+def _retry_or_fail(
+    job: ConnectorJob, connector: Connector | None, exc: BaseException, *, delay: float
+) -> None:
+    message = _message(connector, exc)
+    if job.attempts >= settings.DSR_JOB_MAX_ATTEMPTS:
+        _fail(job, f"gave up after {job.attempts} attempts: {message}")
+        return
+    next_at = timezone.now() + timedelta(seconds=delay)
+    if _finish(job, status=JobStatus.PENDING, next_attempt_at=next_at, lease_expires_at=None, error=message):
+        log.info("job %s: transient error, retry %s in %.1fs", job.pk, job.attempts + 1, delay)
+        job_enqueue(job=job, countdown=delay)
+
+
+def _fail(job: ConnectorJob, message: str) -> None:
+    if _finish(
+        job, status=JobStatus.FAILED, error=message, lease_expires_at=None, finished_at=timezone.now()
+    ):
+        audit_record(
+            actor="worker",
+            action="job.failed",
+            request_id=job.request_id,
+            data={"job": job.pk, "system": job.system.key, "error": message},
+        )
+
+
+def _record(job: ConnectorJob, outcome: object) -> None:
+    now = timezone.now()
+    if isinstance(outcome, JobHandle):
+        # Stored before anything else happens, so a retried task polls instead of resubmitting.
+        next_at = now + timedelta(seconds=outcome.poll_after)
+        if _finish(
+            job,
+            status=JobStatus.WAITING,
+            external_handle=outcome.to_dict(),
+            next_attempt_at=next_at,
+            lease_expires_at=None,
+            attempts=0,
+            error="",
+        ):
+            audit_record(
+                actor="worker",
+                action="job.queued_at_vendor",
+                request_id=job.request_id,
+                data={"job": job.pk, "system": job.system.key, "handle": outcome.id},
+            )
+            job_enqueue(job=job, countdown=outcome.poll_after)
+        return
+    values: dict[str, Any] = {
+        "status": JobStatus.SUCCEEDED,
+        "finished_at": now,
+        "lease_expires_at": None,
+        "error": "",
+    }
+    if isinstance(outcome, ErasureResult):
+        values.update(
+            records_found=outcome.found,
+            records_erased=outcome.erased,
+            records_retained=outcome.retained_count,
+            method=str(outcome.method),
+            detail={
+                "per_category": dict(outcome.per_category),
+                "retained": [
+                    {"category": r.category, "count": r.count, "basis": r.basis} for r in outcome.retained
+                ],
+                "notes": outcome.notes,
+                "dry_run": outcome.dry_run,
+            },
+        )
+    else:  # an access part: (path, per-category counts)
+        path, counts = cast(tuple[str, dict[str, int]], outcome)
+        values.update(records_found=sum(counts.values()), result_path=path, detail={"per_category": counts})
+    if _finish(job, **values):
+        audit_record(
+            actor="worker",
+            action="job.succeeded",
+            request_id=job.request_id,
+            data={
+                "job": job.pk,
+                "system": job.system.key,
+                "action": job.action,
+                "found": values.get("records_found"),
+                "erased": values.get("records_erased"),
+                "retained": values.get("records_retained"),
+            },
+        )
+
+
+def jobs_reconcile(*, batch_size: int = 500) -> dict[str, int]:
+    """Recover from lost messages and dead workers; safe to run at any time, on any machine.
+
+    - running jobs whose lease expired are enqueued again (the claim takes them over);
+    - pending or waiting jobs that were due long ago but never picked up are enqueued again;
+    - requests in progress whose jobs are all finished are checked (the worker died after
+      recording the last outcome).
+    """
+    from dsr.workflow.services import request_check_finished
+
+    now = timezone.now()
+    stale = now - settings.DSR_JOB_REQUEUE_AFTER
+    lost = Q(status=JobStatus.RUNNING, lease_expires_at__lt=now) | (
+        Q(status__in=[JobStatus.PENDING, JobStatus.WAITING])
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+    )
+    jobs = list(
+        ConnectorJob.objects.filter(lost, request__status=Status.IN_PROGRESS).select_related("system")[
+            :batch_size
+        ]
+    )
+    for job in jobs:
+        with transaction.atomic():
+            job_enqueue(job=job)
+    idle = (
+        DataSubjectRequest.objects.filter(status=Status.IN_PROGRESS)
+        .exclude(jobs__status__in=[JobStatus.PENDING, JobStatus.RUNNING, JobStatus.WAITING])
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    checked = 0
+    for request_id in idle:
+        request_check_finished(request_id=request_id)
+        checked += 1
+    return {"requeued": len(jobs), "checked": checked}

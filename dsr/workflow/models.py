@@ -1,0 +1,164 @@
+"""Requests and the per-system jobs that fulfil them."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dsr.identity.fields import EncryptedTextField
+
+
+class RequestType(models.TextChoices):
+    ACCESS = "access", _("Access (see my data)")
+    ERASURE = "erasure", _("Erasure (delete my data)")
+
+
+class Status(models.TextChoices):
+    PENDING_VERIFICATION = "pending_verification", _("Waiting for verification")
+    AWAITING_APPROVAL = "awaiting_approval", _("Waiting for approval")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ACTION_REQUIRED = "action_required", _("Action required")
+    COMPLETED = "completed", _("Completed")
+    DENIED = "denied", _("Denied")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.DENIED, Status.EXPIRED, Status.CANCELLED})
+
+
+class DenyReason(models.TextChoices):
+    """Reason codes for a denial (GDPR Art. 12(2), 12(5); 11 CCR §7102 breakdown)."""
+
+    UNVERIFIABLE = "unverifiable", _("The identity could not be verified")
+    CANNOT_IDENTIFY = "cannot_identify", _("The person cannot be identified in our systems (GDPR Art. 11(2))")
+    NOT_A_CONSUMER = "not_a_consumer", _("The requester is not a consumer covered by the law")
+    EXEMPT = "exempt", _("An exemption applies")
+    EXCESSIVE = "excessive", _("Manifestly unfounded or excessive (GDPR Art. 12(5))")
+    OUTSIDE_JURISDICTION = "outside_jurisdiction", _("Outside the law's jurisdiction")
+    FRAUD = "fraud", _("Suspected fraud")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    API = "api", _("API")
+    PORTAL = "portal", _("Web portal")
+    STAFF = "staff", _("Entered by staff")
+
+
+_REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read out
+
+
+def new_reference() -> str:
+    body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"DSR-{body[:4]}-{body[4:]}"
+
+
+class DataSubjectRequest(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=20, unique=True, default=new_reference, editable=False)
+    type = models.CharField(max_length=20, choices=RequestType.choices)
+    jurisdiction = models.CharField(max_length=10)
+    regime = models.CharField(max_length=20)
+    status = models.CharField(
+        max_length=30, choices=Status.choices, default=Status.PENDING_VERIFICATION, db_index=True
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
+    language = models.CharField(max_length=8, default="en")
+
+    # Identity, encrypted at rest; the blind index finds the same e-mail without decrypting.
+    email = EncryptedTextField()
+    email_index = models.CharField(max_length=64, db_index=True)
+    full_name = EncryptedTextField(blank=True, default="")
+    phone = EncryptedTextField(blank=True, default="")
+
+    # The legal clock starts at receipt, not at verification (11 CCR §7021(b)).
+    received_at = models.DateTimeField(db_index=True)
+    ack_due_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(db_index=True)
+    due_explanation = models.TextField(blank=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+
+    verified_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    deny_reason = models.CharField(max_length=30, choices=DenyReason.choices, blank=True)
+    deny_message = models.TextField(blank=True)
+    status_reason = models.TextField(blank=True)  # why the request needs action, in plain words
+    identity_purged_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class Action(models.TextChoices):
+    ACCESS = "access", _("Access")
+    ERASE = "erase", _("Erase")
+
+
+class JobStatus(models.TextChoices):
+    BLOCKED = "blocked", _("Waiting for other systems")  # declared erase ordering
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    WAITING = "waiting", _("Waiting for the vendor")  # an asynchronous vendor job to poll
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+JOB_TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class ConnectorJob(models.Model):
+    """One (request, system, action): the unit of work a worker claims."""
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="jobs")
+    system = models.ForeignKey("systems.System", on_delete=models.PROTECT, related_name="jobs")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    status = models.CharField(
+        max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    records_found = models.PositiveIntegerField(null=True, blank=True)
+    records_erased = models.PositiveIntegerField(null=True, blank=True)
+    records_retained = models.PositiveIntegerField(null=True, blank=True)
+    method = models.CharField(max_length=30, blank=True)
+    detail = models.JSONField(default=dict, blank=True)  # per-table counts, retained bases, notes
+    external_handle = models.JSONField(null=True, blank=True)  # the vendor's async job, stored first
+    result_path = models.CharField(max_length=300, blank=True)  # access records, in storage
+    error = models.TextField(blank=True)
+
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "system", "action"], name="one_job_per_request_system_action"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.system_id} for {self.request_id}"
