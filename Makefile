@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dsr
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/13
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) DSR_VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: run test install lint format typecheck check bench clean
+.PHONY: run test install install-browser lint format typecheck check bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+## Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+install-browser:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
 
 ## Run the product on the embedded default: SQLite, a filesystem broker, a worker with beat, demo data.
 run: install
@@ -31,7 +37,7 @@ run: install
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Run the full test suite against PostgreSQL and Redis.
-test: install
+test: install install-browser
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -153,7 +154,9 @@ STORAGES = {
     "default": {
         "BACKEND": env.str("DSR_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    if PRODUCTION
+    else {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
 # --- E-mail -----------------------------------------------------------------------------------
@@ -240,6 +243,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "dsr.workflow.models.Status",
+        "JobStatusEnum": "dsr.workflow.models.JobStatus",
+        "DenyReasonEnum": "dsr.workflow.models.DenyReason",
+        "RequestTypeEnum": "dsr.workflow.models.RequestType",
+    },
 }
 
 # --- Security -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ class ApplyReport:
     unchanged: list[str] = field(default_factory=list)
 
 
+_SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")  # as Django's SlugField
 SYSTEM_KEYS = {"key", "name", "connector", "config", "enabled", "erase_after", "description"}
 
 
@@ -134,6 +136,13 @@ def systems_apply_file(*, path: Path, actor: str = "system") -> ApplyReport:
             if not isinstance(item.get(required), str) or not item[required].strip():
                 raise SystemsFileError(f"{where}: '{required}' is required and must be text")
         key = item["key"]
+        if not _SLUG_RE.fullmatch(key):
+            raise SystemsFileError(f"{where}: 'key' must be a slug: letters, digits, '-' and '_'")
+        if "enabled" in item and not isinstance(item["enabled"], bool):
+            # A quoted "false" is a true value in Python: refuse it rather than enable the system.
+            raise SystemsFileError(f"{where}: 'enabled' must be true or false")
+        if item.get("description") is not None and not isinstance(item["description"], str):
+            raise SystemsFileError(f"{where}: 'description' must be text")
         if key in seen:
             raise SystemsFileError(f"{where}: system key {key!r} already used at line {seen[key]}")
         seen[key] = line
@@ -207,6 +216,7 @@ def systems_apply_file(*, path: Path, actor: str = "system") -> ApplyReport:
 
 def _check_no_cycle(entries: list[dict[str, Any]]) -> None:
     graph = {e["key"]: list(e["erase_after"]) for e in entries}
+    where = {e["key"]: e["__where__"] for e in entries}
     for system in System.objects.exclude(key__in=graph).prefetch_related("erase_after"):
         graph[system.key] = [s.key for s in system.erase_after.all()]
     state: dict[str, int] = {}
@@ -215,8 +225,12 @@ def _check_no_cycle(entries: list[dict[str, Any]]) -> None:
         if state.get(node) == 2:
             return
         if state.get(node) == 1:
-            cycle = " -> ".join([*trail[trail.index(node) :], node])
-            raise SystemsFileError(f"erase_after forms a cycle: {cycle}")
+            members = trail[trail.index(node) :]
+            cycle = " -> ".join([*members, node])
+            # Name the line of the first system of the cycle that is declared in this file.
+            line = next((where[key] for key in members if key in where), None)
+            prefix = f"{line}: " if line else ""
+            raise SystemsFileError(f"{prefix}erase_after forms a cycle: {cycle}")
         state[node] = 1
         for dep in graph.get(node, []):
             visit(dep, [*trail, node])
