@@ -23,6 +23,11 @@ ENTRY_POINT_GROUP = "dsr.connectors"
 
 BUILTINS: dict[str, str] = {
     "sql": "connectors.sql.connector:SQLConnector",
+    "stripe": "connectors.stripe.connector:StripeConnector",
+    "klaviyo": "connectors.klaviyo.connector:KlaviyoConnector",
+    "salesforce": "connectors.salesforce.connector:SalesforceConnector",
+    "hubspot": "connectors.hubspot.connector:HubSpotConnector",
+    "mailchimp": "connectors.mailchimp.connector:MailchimpConnector",
 }
 
 

@@ -146,7 +146,9 @@ class JobHandle:
 
     @classmethod
     def from_dict(cls, value: Mapping[str, Any]) -> JobHandle:
-        return cls(id=str(value["id"]), poll_after=float(value.get("poll_after", 30.0)), data=value.get("data") or {})
+        return cls(
+            id=str(value["id"]), poll_after=float(value.get("poll_after", 30.0)), data=value.get("data") or {}
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -643,7 +643,7 @@ class SQLConnector(Connector):
         try:
             with self.engine().connect() as conn:
                 options = {"stream_results": True, "yield_per": self.page_size}
-                result = conn.execution_options(**options).execute(sa.select(table).where(condition))
+                result = conn.execute(sa.select(table).where(condition), execution_options=options)
                 for row in result.mappings():
                     yield self._record(plan, row)
         except sa_exc.SQLAlchemyError as exc:
@@ -663,14 +663,14 @@ class SQLConnector(Connector):
             return []
         plans = self._plan()
         batch_conditions = self._conditions(plans, subjects)
-        subject_conditions = [self._conditions(plans, [subject]) for subject in subjects]
         tallies = [_Counts() for _ in subjects]
         try:
             with self.engine().connect() as conn, conn.begin() as transaction:
                 # Deepest tables first: a child's rows are found through its parent's, so the parent
                 # must still be intact when the child is processed.
+                counts = self._counts(conn, plans, batch_conditions, subjects)
                 for plan in sorted(plans, key=lambda p: p.depth, reverse=True):
-                    self._erase_table(conn, plan, batch_conditions, subject_conditions, tallies)
+                    self._erase_table(conn, plan, batch_conditions[plan.name], counts[plan.name], tallies)
                 if self.dry_run:
                     transaction.rollback()  # nothing was written; end the read-only transaction cleanly
         except sa_exc.SQLAlchemyError as exc:
@@ -689,22 +689,113 @@ class SQLConnector(Connector):
             results.append(result)
         return results
 
+    def _counts(
+        self,
+        conn: Connection,
+        plans: Sequence[_TablePlan],
+        batch_conditions: Mapping[str, sa.ColumnElement[bool] | None],
+        subjects: Sequence[Subject],
+    ) -> dict[str, list[int]]:
+        """Rows per table per subject, all read before anything is written.
+
+        One subject: a COUNT per table. A batch: one pass over each table's matched rows, attributing
+        every row to its subjects in Python (a COUNT per subject would scan each table once per
+        subject). If a row cannot be attributed (a database whose ``lower`` differs from Python's),
+        the batch falls back to a COUNT per subject, which is slower but exact.
+        """
+        if len(subjects) == 1:
+            return {plan.name: [self._count(conn, plan.table, batch_conditions[plan.name])] for plan in plans}
+        attributed = self._attribute(conn, plans, batch_conditions, subjects)
+        if attributed is not None:
+            return attributed
+        per_subject = [self._conditions(plans, [subject]) for subject in subjects]
+        return {
+            plan.name: [self._count(conn, plan.table, conditions[plan.name]) for conditions in per_subject]
+            for plan in plans
+        }
+
+    def _attribute(
+        self,
+        conn: Connection,
+        plans: Sequence[_TablePlan],
+        batch_conditions: Mapping[str, sa.ColumnElement[bool] | None],
+        subjects: Sequence[Subject],
+    ) -> dict[str, list[int]] | None:
+        by_email: dict[str, set[int]] = {}
+        by_phone: dict[str, set[int]] = {}
+        for index, subject in enumerate(subjects):
+            if subject.email and subject.email.strip():
+                by_email.setdefault(normalise_email(subject.email), set()).add(index)
+            if _phone_digits(subject.phone):
+                by_phone.setdefault(_phone_digits(subject.phone), set()).add(index)
+        names = [" ".join(s.full_name.split()).lower() if s.full_name else None for s in subjects]
+        # (table, column, value) -> the subjects owning the rows that carry that value
+        owners: dict[tuple[str, str, Any], set[int]] = {}
+        counts: dict[str, list[int]] = {}
+        for plan in sorted(plans, key=lambda p: p.depth):
+            counts[plan.name] = tally = [0] * len(subjects)
+            condition = batch_conditions[plan.name]
+            if condition is None:
+                continue
+            referenced = sorted(
+                {c.rule.parent.references for c in plans if c.parent is plan and c.rule.parent}
+            )
+            own = list(plan.rule.match.values()) if plan.rule.parent is None else [plan.rule.parent.column]
+            columns = list(dict.fromkeys(own + referenced))
+            query = sa.select(*[plan.table.c[name] for name in columns]).where(condition)
+            with conn.execute(query, execution_options={"yield_per": self.page_size}) as result:
+                for row in result.mappings():
+                    found = self._owners_of(plan, row, by_email, by_phone, names, owners)
+                    if not found:
+                        return None
+                    for index in found:
+                        tally[index] += 1
+                    for name in referenced:
+                        owners.setdefault((plan.name, name, row[name]), set()).update(found)
+        return counts
+
+    @staticmethod
+    def _owners_of(
+        plan: _TablePlan,
+        row: Mapping[Any, Any],
+        by_email: Mapping[str, set[int]],
+        by_phone: Mapping[str, set[int]],
+        names: Sequence[str | None],
+        owners: Mapping[tuple[str, str, Any], set[int]],
+    ) -> set[int]:
+        """The subjects a matched row belongs to, mirroring the SQL matching rules in Python."""
+        if plan.parent is not None and plan.rule.parent is not None:
+            return owners.get(
+                (plan.parent.name, plan.rule.parent.references, row[plan.rule.parent.column]), set()
+            )
+        match = plan.rule.match
+        found: set[int] = set()
+        if "email" in match and isinstance(row[match["email"]], str):
+            found |= by_email.get(row[match["email"]].strip(" ").lower(), set())
+        if "phone" in match and isinstance(row[match["phone"]], str):
+            stored = row[match["phone"]].strip(" ")
+            for separator in _PHONE_SEPARATORS:
+                stored = stored.replace(separator, "")
+            found |= by_phone.get(stored, set())
+        if "full_name" in match:
+            stored_name = str(row[match["full_name"]] or "").strip(" ").lower()
+            found = {i for i in found if names[i] is None or names[i] == stored_name}
+        return found
+
     def _erase_table(
         self,
         conn: Connection,
         plan: _TablePlan,
-        batch_conditions: Mapping[str, sa.ColumnElement[bool] | None],
-        subject_conditions: Sequence[Mapping[str, sa.ColumnElement[bool] | None]],
+        condition: sa.ColumnElement[bool] | None,
+        counts: list[int],
         tallies: Sequence[_Counts],
     ) -> None:
-        """Count ``plan``'s rows per subject, then delete or mask them with one statement per batch."""
-        counts = [self._count(conn, plan.table, conditions[plan.name]) for conditions in subject_conditions]
+        """Record ``plan``'s rows per subject, then delete or mask them with one statement per batch."""
         mode = plan.rule.erase.mode
         for tally, count in zip(tallies, counts, strict=True):
             tally.found += count
             if mode == "retain" and count:
                 tally.retained.append(Retained(plan.name, count, plan.rule.erase.basis or ""))
-        condition = batch_conditions[plan.name]
         if mode == "retain" or condition is None or not any(counts):
             return
         written = -1

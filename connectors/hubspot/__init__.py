@@ -1,0 +1,5 @@
+"""HubSpot CRM connector (``hubspot``)."""
+
+from connectors.hubspot.connector import HubSpotConfig, HubSpotConnector
+
+__all__ = ["HubSpotConfig", "HubSpotConnector"]

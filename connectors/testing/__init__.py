@@ -1,0 +1,81 @@
+"""The connector conformance kit (pytest). Every connector, built-in or third-party, passes it.
+
+How a connector author uses it
+------------------------------
+1. Write a :class:`FakeBackend` for your system: it builds connectors pointed at your fake (a local
+   fake HTTP server, a scratch database), stores the kit's records in your system's shape, and
+   reports writes and remaining raw records::
+
+       class AcmeBackend(FakeBackend):
+           def __init__(self, server):              # e.g. tests/fakes/server.FakeServer
+               self.server = server
+           def make_connector(self, *, dry_run=False):
+               return AcmeConnector({"api_key": "good", "base_url": self.server.url,
+                                     "timeout": 0.5, "page_size": 2}, dry_run=dry_run)
+           def make_connector_with_bad_credentials(self):
+               return AcmeConnector({"api_key": "bad", "base_url": self.server.url, "timeout": 0.5})
+           def seed(self, records): ...             # keep each email's case; store record.marker
+           def mutation_count(self): return self.server.mutation_count
+           def records_of(self, email): ...         # raw stored records, case-insensitive
+           # HTTP backends:
+           def inject(self, fault): self.server.inject_kit_fault(fault)   # + Fault.REPEATED_CURSOR
+           def seed_paginated(self, pages): ...     # a subject whose access spans >= pages pages
+           def request_count(self): return len(self.server.requests)
+
+2. Subclass :class:`ConnectorConformance` and override the ``backend`` fixture::
+
+       class TestAcmeConformance(ConnectorConformance):
+           http = True           # False for non-HTTP systems: the HTTP-only tests are not generated
+           async_erase = False   # True if erase() returns a JobHandle completed by poll()
+
+           @pytest.fixture
+           def backend(self):
+               with serve(make_acme_fake()) as server:
+                   yield AcmeBackend(server)
+
+3. Run pytest. Add your connector-specific tests next to the class.
+
+The kit's dataset (:data:`STANDARD`): the target ``jane.doe@example.com`` with a second record
+stored as ``Jane.Doe@Example.COM`` (the same person), decoys that must never match (a ``+tag``
+variant, the same full name with another email, the same local part at another domain, and a
+longer address containing the target's), and an absent subject.
+
+What it asserts: see :class:`ConnectorConformance` (``check`` ok/bad credentials, access finds the
+target in any case and never a decoy, absent subject empty, access and dry run write nothing, erase
+then access is empty, second erase makes no vendor mutation, decoys untouched, async handles
+complete without a second vendor job, 429/5xx/timeouts/401/403/malformed JSON mapped to the SDK
+errors, pagination over 3 pages, repeated cursor refused, redirects to other hosts refused, no
+connection outside loopback and ``allowed_hosts``, no secret in logs or errors).
+"""
+
+from connectors.testing.backend import (
+    ABSENT,
+    FOREIGN_URL,
+    RETRY_AFTER_SECONDS,
+    STANDARD,
+    FakeBackend,
+    Fault,
+    PaginatedSeed,
+    SeedRecord,
+    StandardDataset,
+)
+from connectors.testing.guard import NetworkGuard, guard_network
+from connectors.testing.kit import HTTP_TESTS, ConnectorConformance, erase_to_completion, record_text
+
+__all__ = [
+    "ABSENT",
+    "FOREIGN_URL",
+    "HTTP_TESTS",
+    "RETRY_AFTER_SECONDS",
+    "STANDARD",
+    "ConnectorConformance",
+    "FakeBackend",
+    "Fault",
+    "NetworkGuard",
+    "PaginatedSeed",
+    "SeedRecord",
+    "StandardDataset",
+    "erase_to_completion",
+    "guard_network",
+    "record_text",
+]

@@ -1,0 +1,238 @@
+"""Stripe connector: the conformance kit plus case handling, search lag and retention tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from connectors import ConfigError, Subject
+from connectors.registry import BUILTINS, validate
+from connectors.stripe.connector import StripeConnector, search_literal
+from connectors.testing import FakeBackend, Fault, PaginatedSeed, SeedRecord
+from connectors.testing.kit import ConnectorConformance
+from connectors.types import ErasureMethod, ErasureResult
+from tests.fakes.server import serve
+from tests.fakes.stripe import FakeStripe, parse_search_query
+
+BAD_KEY = "sk_test_WrongKeyForTheFakeStripe000"
+
+
+class StripeBackend(FakeBackend):
+    def __init__(self, server: FakeStripe) -> None:
+        self.server = server
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        return {
+            "api_key": self.server.key,
+            "base_url": self.server.url,
+            "timeout": 0.5,
+            "page_size": 2,
+            **overrides,
+        }
+
+    def make_connector(self, *, dry_run: bool = False) -> StripeConnector:
+        return StripeConnector(self.config(), dry_run=dry_run)
+
+    def make_connector_with_bad_credentials(self) -> StripeConnector:
+        return StripeConnector(self.config(api_key=BAD_KEY))
+
+    def seed(self, records: Sequence[SeedRecord]) -> None:
+        for record in records:
+            customer = self.server.add_customer(
+                record.email, name=record.full_name, description=record.marker, phone=record.phone
+            )
+            self.server.add_charge(customer)
+
+    def mutation_count(self) -> int:
+        return self.server.mutation_count
+
+    def records_of(self, email: str) -> list[Mapping[str, Any]]:
+        return [c for c in self.server.customers.values() if str(c["email"] or "").lower() == email.lower()]
+
+    def inject(self, fault: Fault) -> None:
+        self.server.inject_kit_fault(fault)
+
+    def seed_paginated(self, pages: int) -> PaginatedSeed:
+        markers = []
+        for i in range(2 * pages):  # page_size 2
+            marker = f"PAGED-MARK-{i}"
+            self.server.add_customer("paged.person@example.com", name=f"P {i}", description=marker)
+            markers.append(marker)
+        return PaginatedSeed(subject=Subject.create(email="paged.person@example.com"), markers=tuple(markers))
+
+    def request_count(self) -> int:
+        return len(self.server.requests)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeStripe]:
+    server = FakeStripe()
+    with serve(server):
+        yield server
+
+
+@pytest.fixture
+def backend_(fake: FakeStripe) -> StripeBackend:
+    return StripeBackend(fake)
+
+
+class TestStripeConformance(ConnectorConformance):
+    http = True
+    async_erase = False
+
+    @pytest.fixture
+    def backend(self, fake: FakeStripe) -> Iterator[StripeBackend]:
+        backend = StripeBackend(fake)
+        yield backend
+        backend.close()
+
+
+JANE = Subject.create(email="jane.doe@example.com")
+
+
+# -- case handling ---------------------------------------------------------------------------------
+def test_list_filter_is_case_sensitive_so_search_finds_the_other_case(
+    fake: FakeStripe, backend_: StripeBackend
+) -> None:
+    lower = fake.add_customer("jane.doe@example.com", description="LOWER")
+    upper = fake.add_customer("Jane.Doe@Example.COM", description="UPPER")
+    with backend_.make_connector() as stripe:
+        customers = stripe.find_customers(JANE)
+    assert {c["id"] for c in customers} == {lower, upper}
+    listed = fake.requests_to("GET", r"^/v1/customers$")
+    assert listed[0].arg("email") == "jane.doe@example.com"
+    searched = fake.requests_to("GET", r"^/v1/customers/search$")
+    assert searched[0].arg("query") == "email:'jane.doe@example.com'"
+
+
+def test_without_search_only_the_exact_form_is_found(fake: FakeStripe, backend_: StripeBackend) -> None:
+    lower = fake.add_customer("jane.doe@example.com")
+    fake.add_customer("Jane.Doe@Example.COM")
+    with StripeConnector(backend_.config(search_other_case=False)) as stripe:
+        assert [c["id"] for c in stripe.find_customers(JANE)] == [lower]
+    assert fake.requests_to("GET", r"/search$") == []
+
+
+def test_decoys_never_match(fake: FakeStripe, backend_: StripeBackend) -> None:
+    for email in ("jane.doe+news@example.com", "mary.jane.doe@example.com", "jane.doe@example.net", None):
+        fake.add_customer(email, name="Jane Doe")
+    with backend_.make_connector() as stripe:
+        assert list(stripe.access(JANE)) == []
+        assert stripe.erase(JANE) == ErasureResult(found=0, erased=0, method=ErasureMethod.NONE)
+    assert len(fake.customers) == 4
+
+
+def test_stale_search_hit_of_a_deleted_customer_is_ignored(backend_: StripeBackend) -> None:
+    lagging = FakeStripe(search_lag=True)
+    with serve(lagging):
+        backend = StripeBackend(lagging)
+        upper = lagging.add_customer("Jane.Doe@Example.COM", description="UPPER")
+        lagging.reindex()
+        with backend.make_connector() as stripe:
+            result = stripe.erase(JANE)
+            assert isinstance(result, ErasureResult) and result.erased == 1
+            # The index still lists the deleted customer; the consistent re-read drops it.
+            assert any(c["id"] == upper for c in lagging._search_index.values())
+            assert list(stripe.access(JANE)) == []
+            assert stripe.erase(JANE).found == 0
+        assert lagging.requests_to("GET", rf"^/v1/customers/{upper}$")
+
+
+def test_apostrophe_is_escaped_in_the_search_query(fake: FakeStripe, backend_: StripeBackend) -> None:
+    assert search_literal("o'brien@example.com") == "'o\\'brien@example.com'"
+    assert parse_search_query("email:" + search_literal("a\\'b@x.io")) == "a\\'b@x.io"
+    customer = fake.add_customer("O'Brien@Example.com")
+    with backend_.make_connector() as stripe:
+        assert [c["id"] for c in stripe.find_customers(Subject.create(email="o'brien@example.com"))] == [
+            customer
+        ]
+
+
+# -- access content ----------------------------------------------------------------------------------
+def test_access_returns_customer_charges_and_card_metadata_only(
+    fake: FakeStripe, backend_: StripeBackend
+) -> None:
+    customer = fake.add_customer("jane.doe@example.com", name="Jane Doe")
+    fake.add_charge(customer, amount=4200)
+    fake.add_payment_method(customer)
+    with backend_.make_connector() as stripe:
+        records = list(stripe.access(JANE))
+    assert [r.category for r in records] == ["customer", "payment_method", "charge"]
+    assert records[0].record_id == customer
+    card = records[1].data["card"]
+    assert card == {"brand": "mastercard", "last4": "4444", "exp_month": 1, "exp_year": 2031, "country": "FR",
+                    "funding": "debit"}  # fmt: skip
+    assert records[2].data["amount"] == 4200
+    assert records[2].data["payment_method_details"]["card"]["last4"] == "4242"
+    assert "fingerprint" not in json.dumps([dict(r.data) for r in records])
+
+
+# -- erase ----------------------------------------------------------------------------------------------
+def test_erase_deletes_customers_and_reports_retained_charges(
+    fake: FakeStripe, backend_: StripeBackend
+) -> None:
+    first = fake.add_customer("jane.doe@example.com")
+    second = fake.add_customer("JANE.DOE@example.com")
+    fake.add_charge(first)
+    fake.add_charge(first)
+    fake.add_charge(second)
+    with backend_.make_connector() as stripe:
+        result = stripe.erase(JANE)
+    assert isinstance(result, ErasureResult)
+    assert (result.found, result.erased, result.method) == (2, 2, ErasureMethod.DELETED)
+    assert [(r.category, r.count) for r in result.retained] == [("charge", 3)]
+    assert "Art. 17(3)(b)" in result.retained[0].basis
+    assert {r.path for r in fake.requests_to("DELETE", "")} == {
+        f"/v1/customers/{first}",
+        f"/v1/customers/{second}",
+    }
+    assert all(not r.body for r in fake.requests_to("DELETE", ""))
+    assert set(fake.deleted) == {first, second}
+    assert len(fake.charges) == 3  # Stripe keeps payment records
+
+
+def test_dry_run_reports_without_deleting(fake: FakeStripe, backend_: StripeBackend) -> None:
+    fake.add_customer("jane.doe@example.com")
+    with backend_.make_connector(dry_run=True) as stripe:
+        result = stripe.erase(JANE)
+    assert isinstance(result, ErasureResult) and result.dry_run and result.erased == 1
+    assert fake.requests_to("DELETE", "") == [] and len(fake.customers) == 1
+
+
+def test_customer_deleted_concurrently_is_not_an_error(fake: FakeStripe, backend_: StripeBackend) -> None:
+    customer = fake.add_customer("jane.doe@example.com")
+    with backend_.make_connector() as stripe:
+        fake.customers.pop(customer)  # gone before our DELETE
+        stripe._delete(customer)
+
+
+# -- wire format and config ------------------------------------------------------------------------------
+def test_requests_use_bearer_auth_and_pinned_version(fake: FakeStripe, backend_: StripeBackend) -> None:
+    with backend_.make_connector() as stripe:
+        list(stripe.access(JANE))
+    for request in fake.requests:
+        assert request.header("authorization") == f"Bearer {fake.key}"
+        assert request.header("stripe-version") == "2024-06-20"
+        assert request.arg("limit") == "2"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"api_key": "pk_test_publishable"},
+        {"page_size": 101},
+        {"base_url": "http://api.stripe.com"},
+        {"base_url": "https://api.stripe.com/v1"},
+    ],
+)
+def test_config_is_validated(backend_: StripeBackend, overrides: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        StripeConnector(backend_.config(**overrides))
+
+
+def test_registered_as_a_builtin() -> None:
+    assert BUILTINS["stripe"] == "connectors.stripe.connector:StripeConnector"
+    assert validate(StripeConnector) == []
