@@ -1,10 +1,15 @@
-"""The page behind the completion e-mail's link: ask for a fresh code, then download."""
+"""The page behind the completion e-mail's link: ask for a fresh code, then download.
+
+Refusals are pages the person can act on: a link that was altered (403), a link or package that
+expired (410), and a download attempted without a fresh, correct code (400).
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -12,23 +17,32 @@ from django.views.decorators.http import require_http_methods
 from dsr.api.selectors import request_get_for_subject
 from dsr.api.views import _package_response
 from dsr.exports.models import AccessPackage
+from dsr.exports.services import package_get_current
 from dsr.identity.models import Purpose
 from dsr.identity.services import VerificationError, challenge_check, challenge_issue
-from dsr.notifications.services import download_token_check, email_send_code
+from dsr.notifications.services import download_token_state, email_send_code
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def download_page(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+def download_page(request: HttpRequest, request_id: uuid.UUID) -> HttpResponseBase:
     dsr = request_get_for_subject(request_id=request_id)
     token = request.GET.get("token") or request.POST.get("token") or ""
-    valid = (
-        download_token_check(request_id=str(dsr.pk), token=token)
-        and AccessPackage.objects.filter(request=dsr, purged_at__isnull=True).exists()
-    )
-    context = {"dsr": dsr, "token": token, "code_sent": False, "error": ""}
-    if not valid:
-        return render(request, "portal/download.html", {**context, "invalid": True}, status=403)
+    context = {"dsr": dsr, "token": token, "code_sent": False, "error": "", "state": "ready"}
+    state = download_token_state(request_id=str(dsr.pk), token=token)
+    if state == "valid":
+        try:
+            package_get_current(request=dsr)
+        except AccessPackage.DoesNotExist:
+            state = "expired"  # purged, past its expiry, or never built: the link leads nowhere now
+    if state != "valid":
+        return render(
+            request,
+            "portal/download.html",
+            {**context, "state": state},
+            status=403 if state == "invalid" else 410,
+        )
+    status = 200
     if request.method == "POST":
         try:
             if request.POST.get("action") == "send":
@@ -43,4 +57,5 @@ def download_page(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
         except VerificationError as exc:
             context["error"] = exc.message
             context["code_sent"] = request.POST.get("action") != "send"
-    return render(request, "portal/download.html", context)
+            status = 400
+    return render(request, "portal/download.html", context, status=status)

@@ -4,9 +4,12 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from connectors import registry
 from connectors.errors import ConfigError
+from dsr.systems.inventory import INVENTORY_FIELDS, NEVER_DISCLOSE_KINDS, InventoryError, inventory_clean
 from dsr.systems.models import System
 from dsr.systems.services import split_secrets, validate_config
 
@@ -22,10 +25,23 @@ class SystemForm(forms.ModelForm):
 
     class Meta:
         model = System
-        fields = ["key", "name", "connector", "config", "enabled", "erase_after", "description"]
+        fields = [
+            "key",
+            "name",
+            "connector",
+            "config",
+            "enabled",
+            "erase_after",
+            "description",
+            *INVENTORY_FIELDS,
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        try:
+            data.update(inventory_clean({f: data[f] for f in INVENTORY_FIELDS if f in data}))
+        except InventoryError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
         connector, config = data.get("connector"), data.get("config") or {}
         if not connector:
             return data
@@ -61,6 +77,39 @@ class SystemAdmin(admin.ModelAdmin):
     list_display = ["key", "name", "connector", "enabled"]
     list_filter = ["connector", "enabled"]
     filter_horizontal = ["erase_after"]
+    fieldsets = [
+        (None, {"fields": ["key", "name", "connector", "config", "secrets_json", "enabled", "erase_after"]}),
+        (
+            _("Record of processing (the access package's cover letter, GDPR Art. 15)"),
+            {
+                "fields": [
+                    "description",
+                    "purposes",
+                    "data_categories",
+                    "legal_basis",
+                    "recipients",
+                    "retention",
+                    "source",
+                    "automated_decisions",
+                ]
+            },
+        ),
+        (_("Vendor"), {"fields": ["vendor", "dpa_status", "region"]}),
+        (
+            _("Redaction before packaging"),
+            {
+                "fields": ["never_disclose", "third_party_fields"],
+                "description": format_lazy(
+                    _(
+                        "Never-disclose fields are replaced by a notice and listed as held, not "
+                        "disclosed (11 CCR §7024(d)); kinds: {kinds}. Third-party fields hold other "
+                        "people's data and are replaced (GDPR Art. 15(4))."
+                    ),
+                    kinds=", ".join(NEVER_DISCLOSE_KINDS),
+                ),
+            },
+        ),
+    ]
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Jobs refer to systems; disable a system instead of deleting its history.
