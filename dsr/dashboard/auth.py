@@ -1,0 +1,89 @@
+"""Dashboard sign-in: password, then a TOTP code; a throttle; and the view decorator that asks
+``dsr.staff.roles.has_permission`` — the one place roles are checked — before every view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from dsr.staff.roles import PERMISSIONS, has_permission, role_of
+
+VERIFIED_KEY = "dsr_dashboard_2fa"  # the user's pk once both factors passed in this session
+PENDING_KEY = "dsr_dashboard_pending"  # {"user": pk, "at": unix time} between the two steps
+PENDING_MAX_AGE = 300  # seconds to type the code after the password
+
+
+def two_factor_done(request: HttpRequest) -> bool:
+    """Signed in through the dashboard (password and code), not merely through the admin."""
+    user = request.user
+    return bool(user.is_authenticated and request.session.get(VERIFIED_KEY) == user.pk)
+
+
+def permissions_for(user: Any) -> dict[str, bool]:
+    """Every permission as ``can.request_approve`` for the templates (buttons shown or not)."""
+    return {name.replace(".", "_"): has_permission(user, name) for name in PERMISSIONS}
+
+
+def forbidden(request: HttpRequest) -> HttpResponse:
+    context = {"can": permissions_for(request.user), "role": role_of(request.user)}
+    return render(request, "dashboard/forbidden.html", context, status=403)
+
+
+def staff_view(permission: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Anonymous (or one factor only): to the login page. Signed in without the permission: 403."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not two_factor_done(request):
+                return redirect_to_login(request.get_full_path(), reverse("dashboard:login"))
+            if not has_permission(request.user, permission):
+                return forbidden(request)
+            return view(request, *args, **kwargs)
+
+        wrapped.required_permission = permission  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+# --- throttle -------------------------------------------------------------------------------------
+
+
+def client_ip(request: HttpRequest) -> str:
+    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
+    return str(request.META.get("REMOTE_ADDR", "unknown"))
+
+
+def _keys(username: str, ip: str) -> tuple[str, str]:
+    return (f"dsr:login-fail:user:{username.strip().lower()}", f"dsr:login-fail:ip:{ip}")
+
+
+def login_blocked(*, username: str, ip: str) -> bool:
+    """True once the username or the IP used up its failures in the current window."""
+    user_key, ip_key = _keys(username, ip)
+    return (cache.get(user_key, 0) >= settings.DSR_LOGIN_MAX_FAILURES_PER_USER) or (
+        cache.get(ip_key, 0) >= settings.DSR_LOGIN_MAX_FAILURES_PER_IP
+    )
+
+
+def login_failed(*, username: str, ip: str) -> None:
+    window = int(settings.DSR_LOGIN_WINDOW.total_seconds())
+    for key in _keys(username, ip):
+        cache.add(key, 0, timeout=window)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+
+
+def login_succeeded(*, username: str) -> None:
+    cache.delete(_keys(username, "")[0])

@@ -1,0 +1,238 @@
+"""Read-only queries behind the dashboard: the queue, a request's timeline, systems, the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dsr.audit.models import AuditEvent
+from dsr.systems.models import System
+from dsr.workflow.models import TERMINAL_STATUSES, ConnectorJob, DataSubjectRequest, JobStatus
+from dsr.workflow.services import email_blind_index
+
+
+def open_requests() -> QuerySet[DataSubjectRequest]:
+    """Requests whose legal clock is still running (not completed, denied, expired or cancelled)."""
+    return DataSubjectRequest.objects.exclude(status__in=TERMINAL_STATUSES).order_by("due_at", "received_at")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = ""
+    type: str = ""
+    jurisdiction: str = ""
+    system: str = ""  # a system key: requests with a job on that system
+    overdue: bool = False
+    due_soon: bool = False  # open and due within DSR_DUE_SOON (7 days by default)
+    assignee: str = ""  # a username, "me" or "none"
+    q: str = ""  # a reference, or an e-mail address (looked up through the blind index)
+    sort: str = "due"  # "due" (soonest first) or "-due"
+    nothing: bool = False  # a refused search: match no request
+
+
+def queue(*, filters: QueueFilters, user: Any, now: datetime | None = None) -> QuerySet[DataSubjectRequest]:
+    """The request queue for ``filters``. An e-mail search goes through the blind index only:
+    identities are encrypted and never scanned in clear."""
+    now = now or timezone.now()
+    qs = DataSubjectRequest.objects.select_related("assignment__assignee").prefetch_related("jobs")
+    if filters.nothing:
+        return qs.none()
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.type:
+        qs = qs.filter(type=filters.type)
+    if filters.jurisdiction:
+        qs = qs.filter(jurisdiction=filters.jurisdiction.strip().upper())
+    if filters.system:
+        qs = qs.filter(jobs__system__key=filters.system).distinct()
+    if filters.overdue or filters.due_soon:
+        qs = qs.exclude(status__in=TERMINAL_STATUSES)
+    if filters.overdue:
+        qs = qs.filter(due_at__lt=now)
+    if filters.due_soon:
+        qs = qs.filter(due_at__gte=now, due_at__lte=now + settings.DSR_DUE_SOON)
+    if filters.assignee == "none":
+        qs = qs.filter(assignment__isnull=True)
+    elif filters.assignee == "me":
+        qs = qs.filter(assignment__assignee=user)
+    elif filters.assignee:
+        qs = qs.filter(assignment__assignee__username=filters.assignee)
+    q = filters.q.strip()
+    if "@" in q:
+        qs = qs.filter(email_index=email_blind_index(q))
+    elif q:
+        qs = qs.filter(reference=q.upper())
+    order = "-due_at" if filters.sort == "-due" else "due_at"
+    return qs.order_by(order, "received_at")
+
+
+@dataclass(frozen=True)
+class Badge:
+    css: str  # overdue, soon, ok, closed, late
+    label: str
+
+
+def deadline_badge(request: DataSubjectRequest, *, now: datetime | None = None) -> Badge:
+    """How urgent a request is, for a badge next to its due date."""
+    now = now or timezone.now()
+    if request.is_terminal:
+        if request.closed_at and request.closed_at > request.due_at:
+            return Badge("late", str(_("closed late")))
+        return Badge("closed", str(_("closed")))
+    if request.due_at < now:
+        days = (now - request.due_at).days
+        return Badge("overdue", str(_("overdue %(n)d d")) % {"n": days} if days else str(_("overdue")))
+    left = request.due_at - now
+    if left <= settings.DSR_DUE_SOON:
+        return Badge("soon", str(_("%(n)d d left")) % {"n": left.days})
+    return Badge("ok", str(_("%(n)d d left")) % {"n": left.days})
+
+
+# --- the request's timeline as the person sees it -----------------------------------------------
+
+SUBJECT_EVENTS = {
+    "request.received": _("Request received"),
+    "request.verified": _("E-mail address confirmed"),
+    "request.approved": _("We started working on the request"),
+    "request.extended": _("Deadline extended (notice sent with the reasons)"),
+    "request.completed": _("Request completed"),
+    "request.denied": _("Request denied (reasons sent)"),
+    "request.cancelled": _("Request cancelled"),
+    "request.expired": _("Request expired: the e-mail address was never confirmed"),
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    label: str
+
+
+def subject_timeline(*, request: DataSubjectRequest) -> list[TimelineEntry]:
+    """The steps the data subject is told about, without internal work (jobs, notes, retries)."""
+    events = AuditEvent.objects.filter(request_id=request.pk, action__in=list(SUBJECT_EVENTS)).order_by("id")
+    return [TimelineEntry(at=e.created_at, label=str(SUBJECT_EVENTS[e.action])) for e in events]
+
+
+# --- audit ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    action: str = ""  # prefix: "request." or "request.approved"
+    actor: str = ""
+    reference: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def audit_events(*, filters: AuditFilters) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.all()
+    if filters.action:
+        qs = qs.filter(action__startswith=filters.action.strip())
+    if filters.actor:
+        qs = qs.filter(actor=filters.actor.strip())
+    if filters.reference:
+        request = DataSubjectRequest.objects.filter(reference=filters.reference.strip().upper()).first()
+        qs = qs.filter(request_id=request.pk) if request else qs.none()
+    zone = timezone.get_current_timezone()
+    if filters.since:
+        qs = qs.filter(created_at__gte=datetime.combine(filters.since, time.min, tzinfo=zone))
+    if filters.until:
+        qs = qs.filter(
+            created_at__lt=datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=zone)
+        )
+    return qs.order_by("-id")
+
+
+# --- systems --------------------------------------------------------------------------------------
+
+# Inventory facts shown when the System model has them (added by the access-package work).
+VENDOR_FACTS = [
+    ("vendor", _("Vendor")),
+    ("dpa_status", _("DPA")),
+    ("region", _("Region")),
+    ("retention", _("Retention")),
+    ("recipients", _("Recipients")),
+    ("purposes", _("Purposes")),
+]
+RECENT_ERRORS = 5
+
+
+@dataclass
+class SystemRow:
+    system: System
+    facts: list[tuple[str, str]]
+    last_check: Any | None
+    failed_30d: int
+    recent_errors: list[ConnectorJob]
+
+
+def _fact_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_fact_text(v) for v in value if v not in (None, ""))
+    if isinstance(value, dict):
+        if "name" in value:  # a recipient: {"name": "Parcel Co", "country": "US", "safeguard": "SCC"}
+            details = ", ".join(_fact_text(v) for k, v in value.items() if k != "name" and v)
+            return f"{value['name']} ({details})" if details else str(value["name"])
+        return ", ".join(f"{k}: {_fact_text(v)}" for k, v in value.items())
+    display = getattr(value, "label", None)
+    return str(display if display is not None else value)
+
+
+def system_facts(system: System) -> list[tuple[str, str]]:
+    facts = []
+    for name, label in VENDOR_FACTS:
+        getter = getattr(system, f"get_{name}_display", None)
+        value = getter() if callable(getter) else getattr(system, name, None)
+        text = _fact_text(value)
+        if hasattr(system, name):
+            facts.append((str(label), text or "—"))
+    return facts
+
+
+def systems_overview(*, now: datetime | None = None) -> list[SystemRow]:
+    now = now or timezone.now()
+    since = now - timedelta(days=30)
+    systems = (
+        System.objects.annotate(
+            failed_30d=Count("jobs", filter=Q(jobs__status=JobStatus.FAILED, jobs__updated_at__gte=since))
+        )
+        .select_related("last_check")
+        .order_by("name")
+    )
+    rows = []
+    for system in systems:
+        errors = list(
+            ConnectorJob.objects.filter(system=system, status=JobStatus.FAILED)
+            .exclude(error="")
+            .select_related("request")
+            .order_by("-updated_at")[:RECENT_ERRORS]
+        )
+        rows.append(
+            SystemRow(
+                system=system,
+                facts=system_facts(system),
+                last_check=getattr(system, "last_check", None),  # reverse one-to-one: None if never
+                failed_30d=system.failed_30d,
+                recent_errors=errors,
+            )
+        )
+    return rows
+
+
+def assignable_staff() -> list[Any]:
+    """Active staff whose role may be assigned requests (agents, approvers, admins)."""
+    from dsr.staff.roles import has_permission
+
+    users = get_user_model().objects.filter(is_active=True, staff__isnull=False).select_related("staff")
+    return [u for u in users.order_by("username") if has_permission(u, "request.work")]

@@ -1,0 +1,344 @@
+"""The privacy team works the dashboard in headless Chromium: sign in with a password and a TOTP
+code, work the queue, approve, deny, extend, retry a failed system, check system health, read the
+reports and verify the audit chain. Screenshots go to artifacts/screenshots/dashboard-*.png.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from django.utils import timezone
+
+from connectors.sql.sample import create_sample_schema, sample_config, seed_sample
+from dsr.staff import totp
+from dsr.staff.models import TotpDevice
+from dsr.systems.models import System
+from dsr.workflow import deadlines
+from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
+from dsr.workflow.services import email_blind_index
+from tests.dashboard.conftest import PASSWORD, make_staff
+from tests.support.browser import screenshot
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are
+# still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def text(locator: Any) -> str:
+    return " ".join(locator.inner_text().split())
+
+
+def make_request(
+    *, email: str, type: str = "access", jurisdiction: str = "DE", status: str = Status.AWAITING_APPROVAL,
+    received_days_ago: float = 3, closed_days_after: float | None = None, deny_reason: str = "",
+) -> DataSubjectRequest:  # fmt: skip
+    """A request with the real schedule of its jurisdiction (due date and its explanation)."""
+    received = timezone.now() - timedelta(days=received_days_ago)
+    schedule = deadlines.schedule_for(jurisdiction=jurisdiction, request_type=type, received_at=received)
+    return DataSubjectRequest.objects.create(
+        type=type,
+        jurisdiction=jurisdiction,
+        regime=deadlines.regime_for(jurisdiction).code,
+        status=status,
+        email=email,
+        email_index=email_blind_index(email),
+        full_name="Jane Doe" if email.startswith("jane") else "",
+        received_at=received,
+        due_at=schedule.respond.due_at,
+        due_explanation=schedule.respond.explanation,
+        verified_at=received,
+        closed_at=received + timedelta(days=closed_days_after) if closed_days_after is not None else None,
+        deny_reason=deny_reason,
+        deny_message="See the reasons." if deny_reason else "",
+    )
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> System:
+    """A real SQLite warehouse with the sample customers, as the system `warehouse`."""
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite3'}"
+    engine = sa.create_engine(url)
+    create_sample_schema(engine)
+    seed_sample(engine, extra_customers=5)
+    engine.dispose()
+    system = System.objects.create(
+        key="warehouse", name="Marketing warehouse", connector="sql", config=sample_config(url)
+    )
+    facts = {
+        "vendor": "In-house",
+        "region": "eu-central-1 (Frankfurt)",
+        "retention": "36 months after the last order",
+        "recipients": [{"name": "Parcel Co", "country": "US", "safeguard": "Standard contractual clauses"}],
+    }
+    System.objects.filter(pk=system.pk).update(**{k: v for k, v in facts.items() if hasattr(system, k)})
+    return system
+
+
+def sign_in(page: Any, base: str, user: Any, *, shot: str | None = None) -> None:
+    page.goto(base + "/dashboard/")
+    assert page.locator("h1").inner_text() == "Sign in"
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill(PASSWORD)
+    if shot:
+        screenshot(page, shot)
+    page.get_by_role("button", name="Continue").click()
+    assert page.locator("h1").inner_text() == "Two-factor authentication"
+    secret = TotpDevice.objects.get(user=user).secret
+    page.get_by_label("6-digit code from your authenticator app").fill(totp.code_at(secret, time.time()))
+    page.get_by_role("button", name="Sign in").click()
+    assert page.locator("h1").inner_text() == "Request queue"
+
+
+def test_an_approver_works_the_queue_filters_searches_and_assigns_in_bulk(
+    live_server: Any, page: Any
+) -> None:
+    approver = make_staff("approver")
+    make_staff("agent", username="alice")
+    overdue = make_request(email="late@example.com", status=Status.IN_PROGRESS, received_days_ago=40)
+    soon = make_request(email="jane.doe@example.com", received_days_ago=26)
+    make_request(email="sam@example.org", type="erasure", jurisdiction="US-CA", received_days_ago=1)
+    make_request(email="old@example.com", status=Status.COMPLETED, received_days_ago=60, closed_days_after=12)
+    make_request(email="no@example.com", status=Status.DENIED, received_days_ago=50, closed_days_after=3,
+                 deny_reason="unverifiable")  # fmt: skip
+
+    sign_in(page, live_server.url, approver, shot="dashboard-01-login")
+    assert text(page.locator("#count-overdue")) == "1"
+    assert text(page.locator("#count-soon")) == "1"
+    badge = page.locator(f'tr[data-reference="{overdue.reference}"] .badge')
+    assert text(badge).startswith("overdue")
+    assert "l***@example.com" in text(page.locator("#queue"))
+    screenshot(page, "dashboard-02-queue")
+
+    page.get_by_label("Overdue").check()
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator("#queue tbody tr").evaluate_all("rows => rows.map(r => r.dataset.reference)") == [
+        overdue.reference
+    ]
+
+    page.goto(live_server.url + "/dashboard/")
+    page.get_by_label("Reference or e-mail").fill("Jane.Doe@example.com")
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator("#queue tbody tr").evaluate_all("rows => rows.map(r => r.dataset.reference)") == [
+        soon.reference
+    ]
+    screenshot(page, "dashboard-03-queue-search-by-email")
+
+    page.goto(live_server.url + "/dashboard/")
+    page.get_by_label(f"Select {overdue.reference}").check()
+    page.get_by_label(f"Select {soon.reference}").check()
+    page.locator("#bulk select[name=assignee]").select_option("alice")
+    page.get_by_role("button", name="Assign", exact=True).click()
+    assert text(page.locator(".messages")).startswith("Assign: ")
+    assert sorted(DataSubjectRequest.objects.filter(assignment__assignee__username="alice").values_list(
+        "reference", flat=True
+    )) == sorted([overdue.reference, soon.reference])  # fmt: skip
+    page.get_by_label("Assignee").first.select_option("alice")
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator("#queue tbody tr").count() == 2
+    screenshot(page, "dashboard-04-queue-assigned-to-alice")
+
+
+def test_an_approver_approves_a_request_and_the_warehouse_is_processed(
+    live_server: Any, page: Any, warehouse: System
+) -> None:
+    approver = make_staff("approver")
+    request = make_request(email="jane.doe@example.com")
+    sign_in(page, live_server.url, approver)
+    page.get_by_role("link", name=request.reference).click()
+    assert text(page.locator("#masked-email")) == "j*******@example.com"
+    assert "GDPR Art. 12(3)" in text(page.locator("#due-explanation"))
+    screenshot(page, "dashboard-05-detail-awaiting-approval")
+
+    page.get_by_role("button", name="Approve").click()
+    assert text(page.locator(".messages")) == "Approved: the systems are being processed."
+    # Celery runs eagerly here: the job ran against the warehouse and the package was built.
+    assert text(page.locator("#status")) == "Completed"
+    row = page.locator('#jobs tr[data-system="warehouse"]')
+    assert text(row.locator(".badge")) == "Succeeded"
+    assert int(text(row.locator("td.num").first)) > 0
+    page.get_by_role("button", name="Reveal identity (audited)").click()
+    assert "jane.doe@example.com" in text(page.locator("#identity-revealed"))
+    assert "request.identity_revealed" in text(page.locator("#audit-trail"))
+    screenshot(page, "dashboard-06-detail-approved-and-revealed")
+
+
+def test_an_approver_denies_a_request_with_a_reason(
+    live_server: Any, page: Any, mailoutbox: list[Any]
+) -> None:
+    approver = make_staff("approver")
+    request = make_request(email="mallory@example.net")
+    sign_in(page, live_server.url, approver)
+    page.goto(f"{live_server.url}/dashboard/requests/{request.pk}/")
+    page.get_by_text("Deny…").click()
+    page.get_by_label("Reason:", exact=True).select_option("fraud")
+    page.get_by_label("Message to the person").fill(
+        "The request came from an address the account never used."
+    )
+    screenshot(page, "dashboard-07-deny-form")
+    page.get_by_role("button", name="Deny the request").click()
+    assert text(page.locator("#status")) == "Denied"
+    request.refresh_from_db()
+    assert (request.status, request.deny_reason) == (Status.DENIED, "fraud")
+    assert [m.subject for m in mailoutbox] == [f"Your request {request.reference} could not be fulfilled"]
+    assert "Request denied (reasons sent)" in text(page.locator("#timeline"))
+    screenshot(page, "dashboard-08-denied")
+
+
+def test_an_approver_extends_the_deadline_and_the_person_gets_the_notice(
+    live_server: Any, page: Any, mailoutbox: list[Any]
+) -> None:
+    approver = make_staff("approver")
+    request = make_request(email="jane.doe@example.com", status=Status.IN_PROGRESS, received_days_ago=20)
+    original_due = request.due_at
+    sign_in(page, live_server.url, approver)
+    page.goto(f"{live_server.url}/dashboard/requests/{request.pk}/")
+    page.get_by_text("Extend the deadline…").click()
+    page.get_by_label("Reason (sent to the person)").fill(
+        "Your data is held in twelve systems, two of which need a manual search."
+    )
+    page.get_by_role("button", name="Extend and notify").click()
+    assert text(page.locator(".messages")) == (
+        "Extended: the extension notice with your reason is on its way to the person."
+    )
+    request.refresh_from_db()
+    assert request.due_at > original_due + timedelta(days=58)
+    assert "extended by two months from the original due date" in text(page.locator("#due-explanation"))
+    [notice] = mailoutbox
+    assert notice.to == ["jane.doe@example.com"]
+    assert "twelve systems" in notice.body
+    assert "Deadline extended (notice sent with the reasons)" in text(page.locator("#timeline"))
+    screenshot(page, "dashboard-09-extended")
+
+    page.get_by_text("Extend the deadline…").click()
+    page.get_by_label("Reason (sent to the person)").fill("Once more.")
+    page.get_by_role("button", name="Extend and notify").click()
+    assert "may be extended only once" in text(page.locator(".messages"))
+
+
+def test_an_agent_retries_a_failed_system_and_the_request_completes(
+    live_server: Any, page: Any, warehouse: System
+) -> None:
+    agent = make_staff("agent")
+    request = make_request(email="jane.doe@example.com", type="erasure", status=Status.ACTION_REQUIRED)
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        status_reason="Marketing warehouse: connection refused"
+    )
+    ConnectorJob.objects.create(
+        request=request, system=warehouse, action="erase", status=JobStatus.FAILED, attempts=6,
+        error="connection refused (the warehouse was down for maintenance)",
+    )  # fmt: skip
+    sign_in(page, live_server.url, agent)
+    page.goto(f"{live_server.url}/dashboard/requests/{request.pk}/")
+    assert text(page.locator('#jobs tr[data-system="warehouse"] .badge')) == "Failed"
+    screenshot(page, "dashboard-10-failed-job")
+    page.get_by_role("button", name="Retry").click()
+    assert text(page.locator(".messages")) == "The job is queued again."
+    assert text(page.locator("#status")) == "Completed"
+    assert text(page.locator('#jobs tr[data-system="warehouse"] .badge')) == "Succeeded"
+    page.get_by_role("textbox", name="Internal note").fill("Retried after the maintenance window.")
+    page.get_by_role("button", name="Add note").click()
+    assert "Retried after the maintenance window." in text(page.locator("#notes"))
+    screenshot(page, "dashboard-11-retried-and-completed")
+
+
+def test_an_admin_checks_system_health_and_disables_a_system(
+    live_server: Any, page: Any, warehouse: System
+) -> None:
+    admin = make_staff("admin")
+    System.objects.create(key="crm", name="CRM (misconfigured)", connector="sql", config={})
+    failed = make_request(email="x@example.com", type="erasure", status=Status.ACTION_REQUIRED)
+    ConnectorJob.objects.create(
+        request=failed, system=System.objects.get(key="crm"), action="erase", status=JobStatus.FAILED,
+        error="PermanentError: table customers does not exist",
+    )  # fmt: skip
+    sign_in(page, live_server.url, admin)
+    page.get_by_role("link", name="Systems").click()
+    assert text(page.locator("#system-warehouse .health")) == "never checked"
+    page.locator("#system-warehouse").get_by_role("button", name="Check health").click()
+    assert text(page.locator("#system-warehouse .health")).startswith("healthy")
+    page.locator("#system-crm").get_by_role("button", name="Check health").click()
+    assert text(page.locator("#system-crm .health")).startswith("failing ConfigError")
+    assert "table customers does not exist" in text(page.locator("#system-crm"))
+    if hasattr(warehouse, "region"):
+        assert "eu-central-1 (Frankfurt)" in text(page.locator("#system-warehouse"))
+    screenshot(page, "dashboard-12-systems-health")
+    page.locator("#system-crm").get_by_role("button", name="Disable").click()
+    assert System.objects.get(key="crm").enabled is False
+    assert text(page.locator("#system-crm .badge").first) == "disabled"
+
+    page.get_by_role("link", name="Staff").click()
+    page.get_by_label("Username").fill("bob")
+    page.get_by_label("E-mail (for the daily digest)").fill("bob@example.com")
+    page.get_by_label("Role").last.select_option("agent")
+    page.get_by_label("Initial password").fill("a long and unusual passphrase")
+    page.get_by_role("button", name="Add", exact=True).click()
+    assert text(page.locator(".messages")) == "bob can sign in now and will set up two-factor authentication."
+    screenshot(page, "dashboard-15-staff")
+
+
+def test_the_reports_page_shows_charts_close_times_and_the_ccpa_metrics(live_server: Any, page: Any) -> None:
+    viewer = make_staff("viewer")
+    now = timezone.now()
+    last_year = now.year - 1
+    for i, (type_, status, days, reason) in enumerate(
+        [
+            ("access", Status.COMPLETED, 12, ""),
+            ("access", Status.COMPLETED, 30, ""),
+            ("access", Status.DENIED, 4, "unverifiable"),
+            ("erasure", Status.COMPLETED, 20, ""),
+            ("erasure", Status.COMPLETED, 50, ""),
+            ("erasure", Status.DENIED, 8, "exempt"),
+        ]
+    ):
+        request = make_request(
+            email=f"ca{i}@example.com", type=type_, jurisdiction="US-CA", status=status,
+            received_days_ago=1, closed_days_after=days, deny_reason=reason,
+        )  # fmt: skip
+        received = timezone.datetime(last_year, 3 + i, 10, 18, 0, tzinfo=timezone.get_current_timezone())
+        DataSubjectRequest.objects.filter(pk=request.pk).update(
+            received_at=received, closed_at=received + timedelta(days=days)
+        )
+    for i in range(10):  # this year's volume for the charts
+        make_request(
+            email=f"eu{i}@example.com", type=["access", "erasure"][i % 2],
+            status=[Status.COMPLETED, Status.IN_PROGRESS, Status.DENIED, Status.CANCELLED][i % 4],
+            received_days_ago=5 + 33 * (i % 6), closed_days_after=[20, None, 6, 1][i % 4],
+            deny_reason="exempt" if i % 4 == 2 else "",
+        )  # fmt: skip
+    sign_in(page, live_server.url, viewer)
+    page.get_by_role("link", name="Reports").click()
+    assert page.locator("svg.chart").count() == 2
+    assert text(page.locator("#ccpa h2").first) == f"CCPA metrics (11 CCR §7102) for {last_year}"
+    access = page.locator('#ccpa-table tr[data-type="access"] td')
+    assert [text(access.nth(i)) for i in range(9)] == [
+        "Requests to know", "3", "2", "1", "unverifiable: 1", "0", "0", "12.0", "15.3",
+    ]  # fmt: skip
+    assert page.locator("#ccpa-snippet").input_value().startswith('<table class="ccpa-metrics">')
+    screenshot(page, "dashboard-13-reports")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    assert download.value.suggested_filename == f"ccpa-7102-metrics-{last_year}-ccpa.csv"
+
+
+def test_an_approver_verifies_the_audit_chain(live_server: Any, page: Any) -> None:
+    approver = make_staff("approver")
+    make_request(email="a@example.com")
+    sign_in(page, live_server.url, approver)
+    page.get_by_role("link", name="Audit").click()
+    page.get_by_label("Action").fill("staff.")
+    page.get_by_role("button", name="Filter").click()
+    actions = page.locator("#audit tbody td:nth-child(4)").all_inner_texts()
+    assert actions == ["staff.logged_in", "staff.saved"]
+    page.get_by_role("button", name="Verify chain").click()
+    assert text(page.locator("#verify-result")).startswith("✔ The chain is intact:")
+    assert page.get_by_label("Action").input_value() == "staff."  # the filter is kept
+    screenshot(page, "dashboard-14-audit")
