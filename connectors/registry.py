@@ -28,6 +28,8 @@ BUILTINS: dict[str, str] = {
     "salesforce": "connectors.salesforce.connector:SalesforceConnector",
     "hubspot": "connectors.hubspot.connector:HubSpotConnector",
     "mailchimp": "connectors.mailchimp.connector:MailchimpConnector",
+    "manual": "connectors.manual.connector:ManualConnector",
+    "vendor_email": "connectors.vendor_email.connector:VendorEmailConnector",
 }
 
 

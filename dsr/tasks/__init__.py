@@ -1,0 +1,1 @@
+"""Tasks done by people for hand-off connectors (``manual``, ``vendor_email``)."""
