@@ -1,0 +1,77 @@
+"""Re-encrypting stored values under the current key (``manage.py rotate_keys``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import connection, models, transaction
+
+from dsr.identity import crypto
+from dsr.identity.fields import EncryptedTextField
+
+
+@dataclass
+class RotationReport:
+    current_key: str
+    rewritten: dict[str, int] = field(default_factory=dict)  # "app.Model.field" -> values re-encrypted
+    checked: int = 0
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], list[tuple[str, str]]]]:
+    """Every model with ``EncryptedTextField`` columns, with (field name, column) of each."""
+    found = []
+    for model in apps.get_models():
+        fields = [
+            (f.name, f.column) for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)
+        ]
+        if fields:
+            found.append((model, fields))
+    return found
+
+
+def keys_rotate(*, batch_size: int = 500) -> RotationReport:
+    """Re-encrypt every value not encrypted under the first key of ``DSR_ENCRYPTION_KEYS``.
+
+    Reads the stored ciphertext directly (to see its key id), decrypts with whichever configured
+    key made it, and writes it back under the current key, in batches of ``batch_size`` rows,
+    each batch in its own transaction. Safe to interrupt and run again.
+    """
+    current = crypto.current_key_id()
+    report = RotationReport(current_key=current)
+    quote = connection.ops.quote_name
+    for model, fields in encrypted_fields():
+        table = quote(model._meta.db_table)
+        pk = model._meta.pk
+        assert pk is not None and pk.column is not None
+        pk_column = quote(pk.column)
+        names = [name for name, _ in fields]
+        columns = [column for _, column in fields]
+        select = ", ".join(quote(c) for c in columns)
+        last = None
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                where = f"WHERE {pk_column} > %s " if last is not None else ""
+                cursor.execute(
+                    f"SELECT {pk_column}, {select} FROM {table} {where}ORDER BY {pk_column} LIMIT %s",  # noqa: S608 - names from the model
+                    [last, batch_size] if last is not None else [batch_size],
+                )
+                rows = cursor.fetchall()
+                for row in rows:
+                    report.checked += 1
+                    updates = {}
+                    for column, name, value in zip(columns, names, row[1:], strict=True):
+                        if value and crypto.key_id_of(value) != current:
+                            updates[column] = crypto.encrypt(crypto.decrypt(value))
+                            key = f"{model._meta.label}.{name}"
+                            report.rewritten[key] = report.rewritten.get(key, 0) + 1
+                    if updates:
+                        assignments = ", ".join(f"{quote(c)} = %s" for c in updates)
+                        cursor.execute(
+                            f"UPDATE {table} SET {assignments} WHERE {pk_column} = %s",  # noqa: S608 - names from the model
+                            [*updates.values(), row[0]],
+                        )
+            if not rows:
+                break
+            last = rows[-1][0]
+    return report
