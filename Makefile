@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dsr
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/13
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) DSR_VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: run test install install-browser lint format typecheck check bench clean
+.PHONY: run test install install-browser install-gettext messages lint format typecheck check bench security soak clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,21 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+## axe-core (npm) for the portal's accessibility checks in the browser tests.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(VENV)/.installed node_modules/.package-lock.json messages
+
+## GNU gettext's msgfmt compiles the portal's translations (locale/*/LC_MESSAGES/django.po).
+install-gettext:
+	@command -v msgfmt >/dev/null || { \
+	  echo "Installing gettext to compile the translations"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
+
+## Compile the committed .po files into .mo files (generated, not committed).
+messages: $(VENV)/.installed install-gettext
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --verbosity=0
 
 ## Debian's Chromium for the browser tests (Playwright cannot download browsers here).
 install-browser:
@@ -52,6 +66,24 @@ typecheck: install
 	$(VENV)/bin/mypy dsr connectors
 
 check: lint typecheck test
+
+## bandit (findings reviewed in docs/security-findings.md, accepted in .bandit-baseline.json: any
+## new one fails) and pip-audit (fails on a known vulnerability; see .ci/audit-deps).
+security: install
+	$(VENV)/bin/bandit -r dsr connectors -c pyproject.toml -b .bandit-baseline.json -q
+	$(PY) .ci/audit-deps
+
+## Soak: erasure requests through real workers while vendors fail and workers are killed (bench/soak.py).
+## The full run: make soak SOAK_ARGS="--requests 2000 --kill-every 5 --fault-rate 0.2"
+SOAK_ARGS ?= --requests 50 --kill-every 5 --fault-rate 0.2 --drain-timeout 600
+soak: install
+	$(PY) bench/soak.py $(SOAK_ARGS)
+
+## Export one subject with BENCH_ROWS warehouse rows into an access package: rows/s and peak RSS
+## against a raw-SQL baseline (docs/benchmarks.md). CI runs it small: make bench BENCH_ROWS=20000
+BENCH_ROWS ?= 1000000
+bench: install
+	$(PY) -m bench.export_access --rows $(BENCH_ROWS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

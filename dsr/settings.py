@@ -85,17 +85,22 @@ INSTALLED_APPS = [
     "dsr.staff",
     "dsr.notifications",
     "dsr.api",
+    "dsr.portal",
+    "dsr.dashboard",
+    "dsr.tasks",
     "dsr.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dsr.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, COOP/CORP (dsr/security.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dsr.security.AdminLoginThrottleMiddleware",  # the admin's login shares the DSR_LOGIN_* throttle
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -113,6 +118,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dsr.portal.context.portal",
             ],
         },
     },
@@ -147,12 +153,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     # Access packages go through this storage; point it at S3-compatible storage with
     # django-storages by setting DSR_STORAGE_BACKEND and its own options.
     "default": {
-        "BACKEND": env.str("DSR_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
+        "BACKEND": env.str("DSR_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        # The backend's options as JSON, e.g. for django-storages' S3Storage:
+        # {"bucket_name": "dsr-packages", "region_name": "eu-central-1"} (README, "Access package").
+        "OPTIONS": env.json("DSR_STORAGE_OPTIONS", default={}),
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
     if PRODUCTION
@@ -198,10 +208,28 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Re-enqueue jobs whose lease expired (worker died) or whose message was lost, and finish
     # requests whose last job ended while its worker died. Every minute keeps the delay short.
-    "reconcile-jobs": {"task": "dsr.workflow.tasks.reconcile", "schedule": timedelta(seconds=60)},
+    # DSR_RECONCILE_INTERVAL_SECONDS shortens it (the reliability tests use one second).
+    "reconcile-jobs": {
+        "task": "dsr.workflow.tasks.reconcile",
+        "schedule": timedelta(seconds=env.float("DSR_RECONCILE_INTERVAL_SECONDS", default=60.0)),
+    },
     # Unverified requests expire and their identity data is purged. Hourly is precise enough for
     # an expiry counted in days.
     "expire-unverified": {"task": "dsr.workflow.tasks.expire_unverified", "schedule": crontab(minute=7)},
+    # The privacy team's digest of requests due soon or overdue: once a day at 06:00 UTC, before
+    # the working day starts in Europe and the night before in the Americas.
+    "staff-digest": {"task": "dsr.dashboard.tasks.send_digest", "schedule": crontab(hour=6, minute=0)},
+    # Expired access packages are deleted from storage (100 per run). Hourly keeps a package at most
+    # an hour past its expiry; minute 37 keeps it apart from the other hourly job.
+    "purge-expired-packages": {
+        "task": "dsr.exports.tasks.purge_expired_packages",
+        "schedule": crontab(minute=37),
+    },
+    # Data minimisation of our own records (dsr/workflow/retention.py): used or stale verification
+    # challenges are deleted, a closed request's identity is purged after DSR_IDENTITY_RETENTION_DAYS
+    # and its pseudonymised 11 CCR §7101 record deleted after DSR_RECORD_RETENTION_DAYS. Hourly at
+    # minute 47 (apart from the other hourly jobs); each run handles bounded batches.
+    "purge-personal-data": {"task": "dsr.identity.tasks.purge_personal_data", "schedule": crontab(minute=47)},
 }
 
 # --- Workflow -----------------------------------------------------------------------------------
@@ -220,7 +248,35 @@ DSR_JOB_BACKOFF_MAX = env.float("DSR_JOB_BACKOFF_MAX_SECONDS", default=15 * 60.0
 DSR_JOB_REQUEUE_AFTER = timedelta(seconds=env.int("DSR_JOB_REQUEUE_AFTER_SECONDS", default=5 * 60))
 # Optional queue per connector, e.g. "hubspot=crm,mailchimp=email"; unlisted connectors use "dsr".
 DSR_JOB_QUEUES = env.dict("DSR_JOB_QUEUES", default={})
+# One run of a job must end inside its lease: the pool stops the process running it before another
+# worker may take the job over, so two workers never run the same job at the same time (the global
+# CELERY_TASK_TIME_LIMIT is longer than the default lease). Read by the worker, from its own lease.
+_JOB_HARD_LIMIT = max(2, min(CELERY_TASK_TIME_LIMIT, int(DSR_JOB_LEASE.total_seconds() * 0.9)))
+CELERY_TASK_ANNOTATIONS = {
+    "dsr.workflow.tasks.run_job": {
+        "time_limit": _JOB_HARD_LIMIT,
+        "soft_time_limit": _JOB_HARD_LIMIT - max(1, min(60, _JOB_HARD_LIMIT // 10)),
+    }
+}
+# Data minimisation of our own records (dsr/workflow/retention.py). A closed request's identity
+# (e-mail, name, phone, details, agent) is purged this long after it closed; what 11 CCR §7101(a)
+# requires to be kept (date, type, manner of submission, date and nature of the response, basis of
+# a denial) stays, keyed to the pseudonymous blind index, until DSR_RECORD_RETENTION_DAYS (24
+# months, §7101(a)) after closing, when the row itself is deleted. The audit chain keeps only ids.
+DSR_IDENTITY_RETENTION = timedelta(days=env.int("DSR_IDENTITY_RETENTION_DAYS", default=90))
+DSR_RECORD_RETENTION = timedelta(days=env.int("DSR_RECORD_RETENTION_DAYS", default=730))
 DSR_PACKAGE_TTL = timedelta(days=env.int("DSR_PACKAGE_TTL_DAYS", default=7))
+# Who answers access requests: named in the access package's cover letter (GDPR Art. 13(1)(a)).
+DSR_CONTROLLER_NAME = env.str("DSR_CONTROLLER_NAME", default="DSR Hub")
+
+# --- Dashboard ----------------------------------------------------------------------------------
+# "Due soon" in the queue's badges and the daily digest.
+DSR_DUE_SOON = timedelta(days=env.int("DSR_DUE_SOON_DAYS", default=7))
+# Staff login throttle (password and two-factor steps): failures allowed per window, per username
+# and per client IP, counted in the cache (use a shared cache such as Redis in production).
+DSR_LOGIN_MAX_FAILURES_PER_USER = env.int("DSR_LOGIN_MAX_FAILURES_PER_USER", default=5)
+DSR_LOGIN_MAX_FAILURES_PER_IP = env.int("DSR_LOGIN_MAX_FAILURES_PER_IP", default=20)
+DSR_LOGIN_WINDOW = timedelta(minutes=env.int("DSR_LOGIN_WINDOW_MINUTES", default=15))
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -236,7 +292,14 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public_create": env.str("DSR_THROTTLE_CREATE", default="20/hour"),
         "public_verify": env.str("DSR_THROTTLE_VERIFY", default="60/hour"),
+        # The same limits per e-mail address (keyed by its blind index, dsr/api/throttles.py), so
+        # that many IPs cannot flood one person with codes or guess one person's codes.
+        "public_create_email": env.str("DSR_THROTTLE_CREATE_PER_EMAIL", default="5/hour"),
+        "public_verify_email": env.str("DSR_THROTTLE_VERIFY_PER_EMAIL", default="30/hour"),
     },
+    # Proxies in front of the app that append to X-Forwarded-For. 0 (the default): the client IP of
+    # the throttles is REMOTE_ADDR, because a client can send any X-Forwarded-For it likes.
+    "NUM_PROXIES": env.int("DSR_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -278,3 +341,13 @@ LOGGING = {
 }
 
 DSR_SYSTEMS_FILE = env.str("DSR_SYSTEMS_FILE", default="")
+
+# --- Portal (the data subject's web pages) ----------------------------------------------------------
+DSR_BRAND_NAME = env.str("DSR_BRAND_NAME", default="DSR Hub")
+DSR_BRAND_LOGO_URL = env.str("DSR_BRAND_LOGO_URL", default="")  # an image URL; the name is shown if empty
+# The main colour of buttons and links; choose one with at least 4.5:1 contrast on white (WCAG 1.4.3).
+DSR_BRAND_PRIMARY_COLOR = env.str("DSR_BRAND_PRIMARY_COLOR", default="#0b5394")
+DSR_PRIVACY_POLICY_URL = env.str("DSR_PRIVACY_POLICY_URL", default="")
+# Per-IP limits of the portal's forms ("count/second|minute|hour|day"), counted in the cache.
+DSR_PORTAL_RATE_SUBMIT = env.str("DSR_PORTAL_RATE_SUBMIT", default="10/hour")
+DSR_PORTAL_RATE_VERIFY = env.str("DSR_PORTAL_RATE_VERIFY", default="30/hour")

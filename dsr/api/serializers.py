@@ -218,3 +218,101 @@ class RequestFilterInput(serializers.Serializer):
     due_before = serializers.DateTimeField(required=False)
     email = serializers.EmailField(required=False)
     reference = serializers.CharField(max_length=20, required=False)
+
+
+# --- staff operations added with the dashboard (extend, assign, notes) -------------------------
+
+
+class ExtendInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why more time is needed; sent to the person in the extension notice."
+    )
+
+
+class ExtendedOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    due_at = serializers.DateTimeField()
+    due_explanation = serializers.CharField()
+    extended_at = serializers.DateTimeField()
+    extension_reason = serializers.CharField()
+
+
+class AssignInput(serializers.Serializer):
+    assignee = serializers.CharField(
+        max_length=150,
+        allow_blank=True,
+        allow_null=True,
+        help_text="A staff username; empty or null unassigns.",
+    )
+
+
+class AssignmentOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    assignee = serializers.CharField(allow_null=True)
+
+
+class NoteInput(serializers.Serializer):
+    body = serializers.CharField(max_length=10000)
+
+
+class NoteOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = serializers.CharField(source="author.username")
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+# --- connector tasks (manual and vendor_email hand-offs) ----------------------------------------
+
+
+class TaskOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    action = serializers.CharField()
+    status = serializers.CharField()
+    request_id = serializers.UUIDField()
+    reference = serializers.CharField(source="request.reference")
+    system = SystemRefOutput()
+    job_id = serializers.IntegerField()
+    job_status = serializers.CharField(source="job.status")
+    instructions = serializers.CharField()
+    assignee = serializers.SerializerMethodField()
+    due_at = serializers.DateTimeField()
+    recipient = serializers.CharField(help_text="vendor_email: the processor's address")
+    sent_at = serializers.DateTimeField(allow_null=True)
+    link_expires_at = serializers.DateTimeField(allow_null=True)
+    records_found = serializers.IntegerField(allow_null=True)
+    records_erased = serializers.IntegerField(allow_null=True)
+    method = serializers.CharField()
+    note = serializers.CharField()
+    result_counts = serializers.DictField(child=serializers.IntegerField())
+    completed_by = serializers.CharField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_assignee(self, task: Any) -> str | None:
+        return task.assignee.get_username() if task.assignee_id else None
+
+
+class TaskFilterInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["open", "completed"], required=False)
+    kind = serializers.ChoiceField(choices=["manual", "vendor_email"], required=False)
+    assignee = serializers.CharField(
+        required=False, allow_blank=True, help_text='A username; "me" for yourself; empty for unassigned.'
+    )
+
+
+class TaskCompleteInput(serializers.Serializer):
+    """Access: ``file`` (JSON or CSV). Erasure: ``records_found``, ``records_erased`` and a ``note``."""
+
+    file = serializers.FileField(required=False, help_text="Access: the data found, as .json or .csv")
+    category = serializers.CharField(
+        required=False, default="records", max_length=100, help_text="Access: the records' category"
+    )
+    records_found = serializers.IntegerField(required=False, min_value=0)
+    records_erased = serializers.IntegerField(required=False, min_value=0)
+    method = serializers.ChoiceField(
+        choices=["deleted", "anonymised", "suppressed"], required=False, default="deleted"
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)

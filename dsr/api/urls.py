@@ -42,4 +42,24 @@ urlpatterns = [
     ),
     path("staff/requests/<uuid:request_id>/package", views.StaffPackageApi.as_view(), name="staff-package"),
     path("staff/requests/<uuid:request_id>/audit", views.StaffAuditApi.as_view(), name="staff-request-audit"),
+    path(
+        "staff/requests/<uuid:request_id>/extend",
+        views.StaffRequestExtendApi.as_view(),
+        name="staff-request-extend",
+    ),
+    path(
+        "staff/requests/<uuid:request_id>/assign",
+        views.StaffRequestAssignApi.as_view(),
+        name="staff-request-assign",
+    ),
+    path(
+        "staff/requests/<uuid:request_id>/notes",
+        views.StaffRequestNotesApi.as_view(),
+        name="staff-request-notes",
+    ),
+    path("staff/tasks", views.StaffTaskListApi.as_view(), name="staff-task-list"),
+    path("staff/tasks/<int:task_id>", views.StaffTaskDetailApi.as_view(), name="staff-task-detail"),
+    path(
+        "staff/tasks/<int:task_id>/complete", views.StaffTaskCompleteApi.as_view(), name="staff-task-complete"
+    ),
 ]

@@ -7,26 +7,30 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from dsr.api import serializers as s
 from dsr.api.permissions import StaffPermission
 from dsr.api.selectors import request_get_for_staff, request_get_for_subject, request_list
+from dsr.api.throttles import EmailRateThrottle, IpRateThrottle
 from dsr.audit.models import AuditEvent
 from dsr.audit.services import audit_record
 from dsr.exports.models import AccessPackage
-from dsr.exports.services import package_read
+from dsr.exports.services import package_get_current, package_stream
 from dsr.identity.models import Purpose
 from dsr.identity.services import challenge_check, challenge_issue
 from dsr.notifications.services import download_token_check, email_send_code
+from dsr.staff.roles import has_permission
 from dsr.workflow import services
 from dsr.workflow.models import Channel, Status
 
@@ -38,7 +42,8 @@ def _actor(request: Request) -> str:
 class PublicApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    # Per client IP (REMOTE_ADDR unless DSR_NUM_PROXIES) and per e-mail address (its blind index).
+    throttle_classes = [IpRateThrottle, EmailRateThrottle]
 
 
 # --- public: the data subject -------------------------------------------------------------------
@@ -119,7 +124,9 @@ class DownloadCodeApi(PublicApi):
         data.is_valid(raise_exception=True)
         if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
             return Response({"detail": "This download link is invalid or has expired."}, status=403)
-        if not AccessPackage.objects.filter(request=dsr, purged_at__isnull=True).exists():
+        if not AccessPackage.objects.filter(
+            request=dsr, purged_at__isnull=True, expires_at__gt=timezone.now()
+        ).exists():
             return Response({"detail": "This download link is invalid or has expired."}, status=403)
         issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
         email_send_code(request=dsr, code=issued.code, purpose="download")
@@ -140,7 +147,7 @@ class DownloadApi(PublicApi):
         },
         tags=["public"],
     )
-    def post(self, request: Request, request_id: uuid.UUID) -> HttpResponse:
+    def post(self, request: Request, request_id: uuid.UUID) -> HttpResponseBase:
         dsr = request_get_for_subject(request_id=request_id)
         data = s.DownloadInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -150,15 +157,17 @@ class DownloadApi(PublicApi):
         return _package_response(dsr, actor="subject")
 
 
-def _package_response(dsr: Any, *, actor: str) -> HttpResponse:
+def _package_response(dsr: Any, *, actor: str) -> HttpResponseBase:
+    """Stream the decrypted package (memory stays flat however large it is); count and audit it."""
     try:
-        content = package_read(request=dsr)
+        package = package_get_current(request=dsr)
     except AccessPackage.DoesNotExist:
         return Response({"detail": "There is no package for this request."}, status=404)
     with transaction.atomic():
         AccessPackage.objects.filter(request=dsr).update(downloads=F("downloads") + 1)
         audit_record(actor=actor, action="package.downloaded", request_id=dsr.pk)
-    response = HttpResponse(content, content_type="application/zip")
+    response = StreamingHttpResponse(package_stream(package=package), content_type="application/zip")
+    response["Content-Length"] = str(package.size)
     response["Content-Disposition"] = f'attachment; filename="{dsr.reference}.zip"'
     response["Cache-Control"] = "no-store"
     return response
@@ -184,6 +193,11 @@ class StaffRequestListApi(ListAPIView):
     def get_queryset(self) -> Any:
         filters = s.RequestFilterInput(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
+        if filters.validated_data.get("email") and not has_permission(
+            self.request.user, "request.view_identity"
+        ):
+            # A role that sees masked identities must not learn them by searching either.
+            raise PermissionDenied("Your role cannot search by e-mail address.")
         return request_list(**filters.validated_data)
 
 
@@ -280,7 +294,7 @@ class StaffPackageApi(StaffApi):
         },
         tags=["staff"],
     )
-    def get(self, request: Request, request_id: uuid.UUID) -> HttpResponse:
+    def get(self, request: Request, request_id: uuid.UUID) -> HttpResponseBase:
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         return _package_response(dsr, actor=_actor(request))
 
@@ -295,3 +309,151 @@ class StaffAuditApi(StaffApi):
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         events = AuditEvent.objects.filter(request_id=dsr.pk).order_by("id")
         return Response(s.AuditEventOutput(events, many=True).data)
+
+
+# --- staff operations added with the dashboard --------------------------------------------------
+
+
+class StaffRequestExtendApi(StaffApi):
+    required_permission = "request.extend"
+
+    @extend_schema(
+        operation_id="staff_request_extend",
+        request=s.ExtendInput,
+        responses={
+            200: s.ExtendedOutput,
+            400: OpenApiResponse(description="Extension not allowed, with the reason"),
+        },
+        tags=["staff"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        from dsr.dashboard.services import request_extend
+
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        data = s.ExtendInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dsr = request_extend(request_id=dsr.pk, actor=_actor(request), reason=data.validated_data["reason"])
+        return Response(s.ExtendedOutput(dsr).data)
+
+
+class StaffRequestAssignApi(StaffApi):
+    required_permission = "request.assign"
+
+    @extend_schema(
+        operation_id="staff_request_assign",
+        request=s.AssignInput,
+        responses={200: s.AssignmentOutput, 400: s.DetailOutput},
+        tags=["staff"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        from django.contrib.auth import get_user_model
+
+        from dsr.dashboard.services import request_assign
+
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        data = s.AssignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        username = data.validated_data["assignee"] or ""
+        assignee = get_user_model().objects.filter(username=username).first() if username else None
+        if username and assignee is None:
+            return Response({"assignee": ["No such staff member."]}, status=status.HTTP_400_BAD_REQUEST)
+        request_assign(request_id=dsr.pk, assignee=assignee, actor=_actor(request))
+        return Response({"reference": dsr.reference, "assignee": username or None})
+
+
+class StaffRequestNotesApi(StaffApi):
+    """GET lists the internal notes (every role); POST adds one (roles with ``request.note``)."""
+
+    @property
+    def required_permission(self) -> str:  # type: ignore[override]
+        return "request.view" if self.request.method == "GET" else "request.note"
+
+    @extend_schema(
+        operation_id="staff_request_notes", responses={200: s.NoteOutput(many=True)}, tags=["staff"]
+    )
+    def get(self, request: Request, request_id: uuid.UUID) -> Response:
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        return Response(s.NoteOutput(dsr.notes.select_related("author"), many=True).data)
+
+    @extend_schema(
+        operation_id="staff_request_note_add",
+        request=s.NoteInput,
+        responses={201: s.NoteOutput},
+        tags=["staff"],
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        from dsr.dashboard.services import note_add
+
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        data = s.NoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = note_add(request_id=dsr.pk, author=request.user, body=data.validated_data["body"])
+        return Response(s.NoteOutput(note).data, status=status.HTTP_201_CREATED)
+
+
+# --- connector tasks (manual and vendor_email hand-offs) ----------------------------------------
+
+
+class StaffTaskListApi(ListAPIView):
+    permission_classes = [StaffPermission]
+    required_permission = "task.view"
+    serializer_class = s.TaskOutput
+
+    @extend_schema(operation_id="staff_task_list", parameters=[s.TaskFilterInput], tags=["staff"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        from dsr.tasks.selectors import task_list
+
+        filters = s.TaskFilterInput(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        assignee = filters.validated_data.get("assignee")
+        if assignee == "me":
+            assignee = self.request.user.get_username()
+        return task_list(
+            status=filters.validated_data.get("status"),
+            kind=filters.validated_data.get("kind"),
+            assignee=assignee,
+        )
+
+
+class StaffTaskDetailApi(StaffApi):
+    required_permission = "task.view"
+
+    @extend_schema(operation_id="staff_task_detail", responses={200: s.TaskOutput}, tags=["staff"])
+    def get(self, request: Request, task_id: int) -> Response:
+        from dsr.tasks.selectors import task_get_for_staff
+
+        return Response(s.TaskOutput(task_get_for_staff(user=request.user, task_id=task_id)).data)
+
+
+class StaffTaskCompleteApi(StaffApi):
+    required_permission = "task.complete"
+
+    @extend_schema(
+        operation_id="staff_task_complete",
+        request={"multipart/form-data": s.TaskCompleteInput, "application/json": s.TaskCompleteInput},
+        responses={200: s.TaskOutput, 400: OpenApiResponse(description="A message per invalid field")},
+        tags=["staff"],
+    )
+    def post(self, request: Request, task_id: int) -> Response:
+        from dsr.tasks.selectors import task_get_for_staff
+        from dsr.tasks.services import Upload, task_complete
+
+        task = task_get_for_staff(user=request.user, task_id=task_id)
+        data = s.TaskCompleteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        file = values.get("file")
+        task = task_complete(
+            task_id=task.pk,
+            actor=_actor(request),
+            upload=Upload(name=file.name or "", content=file.read()) if file is not None else None,
+            category=values["category"],
+            records_found=values.get("records_found"),
+            records_erased=values.get("records_erased"),
+            method=values["method"],
+            note=values["note"],
+        )
+        return Response(s.TaskOutput(task).data)

@@ -10,6 +10,7 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
@@ -31,6 +32,39 @@ def download_token_check(*, request_id: str, token: str) -> bool:
     except signing.BadSignature:  # includes SignatureExpired
         return False
     return isinstance(value, dict) and value.get("r") == str(request_id)
+
+
+def download_token_state(*, request_id: str, token: str) -> str:
+    """``"valid"``, ``"expired"`` (genuine but older than ``DSR_PACKAGE_TTL``) or ``"invalid"``,
+    so the download page can tell the person which of the two happened."""
+    try:
+        value = signing.loads(token, salt=DOWNLOAD_SALT, max_age=settings.DSR_PACKAGE_TTL)
+    except signing.SignatureExpired:
+        value, state = signing.loads(token, salt=DOWNLOAD_SALT), "expired"
+    except signing.BadSignature:
+        return "invalid"
+    else:
+        state = "valid"
+    return state if isinstance(value, dict) and value.get("r") == str(request_id) else "invalid"
+
+
+STATUS_SALT = "dsr.portal.status"
+
+
+def status_signature(*, reference: str) -> str:
+    """The signature in a status link. The reference alone shows nothing (no enumeration): the
+    status page needs both, and only the person's e-mails carry the link. It does not expire, so
+    the link keeps working for as long as the request is kept."""
+    return signing.Signer(salt=STATUS_SALT).signature(reference)
+
+
+def status_signature_check(*, reference: str, signature: str) -> bool:
+    return constant_time_compare(status_signature(reference=reference), signature)
+
+
+def status_url(*, request: DataSubjectRequest) -> str:
+    """The absolute link to the request's status page, as put in the e-mails."""
+    return f"{settings.SITE_URL}/status/{request.reference}/{status_signature(reference=request.reference)}/"
 
 
 def _send(*, template: str, subject: str, request: DataSubjectRequest, context: dict[str, Any]) -> None:
@@ -62,6 +96,17 @@ def email_send_code(*, request: DataSubjectRequest, code: str, purpose: str = "v
         )
 
 
+def email_send_status_link(*, request: DataSubjectRequest) -> None:
+    """Send the link to the request's status page again (asked for on the portal)."""
+    with translation.override(request.language):
+        _send(
+            template="status_link",
+            subject=_("The status page of your request %(ref)s") % {"ref": request.reference},
+            request=request,
+            context={"status_url": status_url(request=request)},
+        )
+
+
 def email_send_status(*, request: DataSubjectRequest, kind: str) -> None:
     """Send the e-mail for a status change: acknowledged, completed or denied."""
     with translation.override(request.language):
@@ -70,7 +115,7 @@ def email_send_status(*, request: DataSubjectRequest, kind: str) -> None:
             "completed": _("Your request %(ref)s is complete"),
             "denied": _("Your request %(ref)s could not be fulfilled"),
         }
-        context: dict[str, Any] = {}
+        context: dict[str, Any] = {"status_url": status_url(request=request)}
         if kind == "completed" and request.type == "access":
             token = download_token(request=request)
             context["download_url"] = f"{settings.SITE_URL}/requests/{request.pk}/download?token={token}"

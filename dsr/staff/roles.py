@@ -20,6 +20,24 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "package.download": _WORKERS,
     "audit.view": _ALL,
     "system.manage": frozenset({Role.ADMIN}),
+    # The privacy-team dashboard (issue 6).
+    "dashboard.view": _ALL,
+    "request.export": _ALL,  # CSV of the queue; identities masked unless request.view_identity
+    "request.assign": _WORKERS,
+    "request.work": _WORKERS,  # may be the assignee of a request
+    "request.note": _WORKERS,  # internal notes: read by all, written by workers
+    "request.task": _WORKERS,  # manual tasks: create and complete
+    "request.extend": _DECIDERS,  # GDPR Art. 12(3), 11 CCR §7021(b): a decision, with a reason
+    "request.reveal_identity": _WORKERS,  # shown masked first; each reveal is audited
+    "system.view": _ALL,
+    "system.check": _WORKERS,  # runs the connector's check(); changes nothing in the system
+    "report.view": _ALL,
+    "audit.verify": _DECIDERS,
+    "staff.manage": frozenset({Role.ADMIN}),  # users, roles, two-factor resets
+    "settings.view": frozenset({Role.ADMIN}),
+    # Tasks of hand-off connectors (manual, vendor_email): a person reports what they did.
+    "task.view": _ALL,
+    "task.complete": _WORKERS,
 }
 
 

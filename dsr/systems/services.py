@@ -17,6 +17,7 @@ from connectors import Connector, registry
 from connectors.base import format_validation_error
 from connectors.errors import ConfigError
 from dsr.audit.services import audit_record
+from dsr.systems.inventory import INVENTORY_FIELDS, InventoryError, inventory_clean
 from dsr.systems.models import System
 
 
@@ -100,13 +101,29 @@ class ApplyReport:
 
 
 _SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")  # as Django's SlugField
-SYSTEM_KEYS = {"key", "name", "connector", "config", "enabled", "erase_after", "description"}
+SYSTEM_KEYS = {"key", "name", "connector", "config", "enabled", "erase_after", "description"} | set(
+    INVENTORY_FIELDS
+)
+
+
+def _inventory_from_item(item: dict[str, Any], *, path: Path) -> dict[str, Any]:
+    """The inventory fields of one YAML entry, validated; errors name the line at fault."""
+    raw = {name: item[name] for name in INVENTORY_FIELDS if name in item}
+    try:
+        return inventory_clean({name: _strip_lines(value) for name, value in raw.items()})
+    except InventoryError as exc:
+        line = item.get("__line__", "?")
+        entries = raw.get(exc.field)
+        if exc.item is not None and isinstance(entries, list) and isinstance(entries[exc.item], dict):
+            line = entries[exc.item].get("__line__", line)
+        raise SystemsFileError(f"{path}, line {line} (system {item.get('key')!r}): {exc}") from None
 
 
 def systems_apply_file(*, path: Path, actor: str = "system") -> ApplyReport:
     """Create or update systems from a YAML file. Idempotent; all-or-nothing.
 
-    The file is ``systems: [{key, name, connector, config, enabled?, erase_after?, description?}]``.
+    The file is ``systems: [{key, name, connector, config, enabled?, erase_after?, description?}]``
+    plus the optional inventory fields of ``dsr.systems.inventory.INVENTORY_FIELDS``.
     Any problem raises ``SystemsFileError`` naming the line.
     """
     try:
@@ -157,7 +174,10 @@ def systems_apply_file(*, path: Path, actor: str = "system") -> ApplyReport:
         after = item.get("erase_after") or []
         if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
             raise SystemsFileError(f"{where}: 'erase_after' must be a list of system keys")
-        entries.append({**item, "config": config, "erase_after": after, "__where__": where})
+        inventory = _inventory_from_item(item, path=path)
+        entries.append(
+            {**item, "config": config, "erase_after": after, "__where__": where, "__inventory__": inventory}
+        )
 
     known = set(seen) | set(System.objects.values_list("key", flat=True))
     for entry in entries:
@@ -178,6 +198,7 @@ def systems_apply_file(*, path: Path, actor: str = "system") -> ApplyReport:
                 "config": plain,
                 "enabled": bool(entry.get("enabled", True)),
                 "description": entry.get("description") or "",
+                **entry["__inventory__"],
             }
             system = System.objects.filter(key=entry["key"]).first()
             if system is None:

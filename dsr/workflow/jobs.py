@@ -17,11 +17,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from connectors import Connector, ErasureResult, JobHandle, Subject
+from connectors import Capability, Connector, ErasureResult, JobHandle, Subject
 from connectors.errors import PermanentError, RateLimited, TransientError
+from connectors.manual.handoff import HandoffConnector, is_handoff
 from dsr.audit.services import audit_record
 from dsr.exports.services import access_part_write
 from dsr.systems.services import system_build_connector
+from dsr.tasks.services import task_open, task_poll
 from dsr.workflow.models import Action, ConnectorJob, DataSubjectRequest, JobStatus, Status
 
 log = logging.getLogger(__name__)
@@ -47,10 +49,26 @@ def job_enqueue(*, job: ConnectorJob, countdown: float = 0) -> None:
     transaction.on_commit(send, robust=True)
 
 
+def job_wake(*, job_id: int) -> bool:
+    """Make a waiting job due now and enqueue it (the person its hand-off task waited for answered).
+
+    Returns False when the job is not waiting (already woken, or being polled right now: that poll,
+    or the next one after ``poll_after``, sees the completed task).
+    """
+    job = ConnectorJob.objects.select_related("system").get(pk=job_id)
+    woken = ConnectorJob.objects.filter(pk=job_id, status=JobStatus.WAITING).update(
+        next_attempt_at=timezone.now(), updated_at=timezone.now()
+    )
+    if woken:
+        with transaction.atomic():
+            job_enqueue(job=job)
+    return bool(woken)
+
+
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with full jitter, bounded by ``DSR_JOB_BACKOFF_MAX``."""
     ceiling = min(settings.DSR_JOB_BACKOFF_MAX, settings.DSR_JOB_BACKOFF_BASE * (2 ** max(attempt - 1, 0)))
-    return settings.DSR_JOB_BACKOFF_BASE / 2 + random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
+    return settings.DSR_JOB_BACKOFF_BASE / 2 + random.uniform(0, ceiling)  # noqa: S311 - jitter, not security  # nosec B311
 
 
 def job_claim(*, job_id: int) -> ConnectorJob | None:
@@ -63,7 +81,11 @@ def job_claim(*, job_id: int) -> ConnectorJob | None:
     runnable = Q(status__in=[JobStatus.PENDING, JobStatus.WAITING]) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
-    abandoned = Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
+    # A job whose workers keep dying (a crash, an out-of-memory kill) is taken over only while it
+    # has attempts left; after that ``job_fail_abandoned`` fails it, so retries stay bounded.
+    abandoned = Q(
+        status=JobStatus.RUNNING, lease_expires_at__lt=now, attempts__lt=settings.DSR_JOB_MAX_ATTEMPTS
+    )
     won = (
         ConnectorJob.objects.filter(pk=job_id, request__status=Status.IN_PROGRESS)
         .filter(runnable | abandoned)
@@ -78,6 +100,42 @@ def job_claim(*, job_id: int) -> ConnectorJob | None:
     if not won:
         return None
     return ConnectorJob.objects.select_related("request", "system").get(pk=job_id)
+
+
+def job_fail_abandoned(*, job_id: int) -> bool:
+    """Fail a job whose lease expired after its last allowed attempt (each worker running it died).
+
+    Returns True when this call failed it; the job's outcome and its audit event commit together.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        job = (
+            ConnectorJob.objects.select_for_update()
+            .select_related("system")
+            .filter(
+                pk=job_id,
+                request__status=Status.IN_PROGRESS,
+                status=JobStatus.RUNNING,
+                lease_expires_at__lt=now,
+                attempts__gte=settings.DSR_JOB_MAX_ATTEMPTS,
+            )
+            .first()
+        )
+        if job is None:
+            return False
+        message = f"gave up after {job.attempts} attempts: the worker running it stopped before it finished"
+        job.status = JobStatus.FAILED
+        job.error = message
+        job.lease_expires_at = None
+        job.finished_at = now
+        job.save(update_fields=["status", "error", "lease_expires_at", "finished_at", "updated_at"])
+        audit_record(
+            actor="worker",
+            action="job.failed",
+            request_id=job.request_id,
+            data={"job": job.pk, "system": job.system.key, "error": message},
+        )
+    return True
 
 
 def _finish(job: ConnectorJob, **values: Any) -> bool:
@@ -105,17 +163,32 @@ def job_run(*, job_id: int) -> None:
 
     job = job_claim(job_id=job_id)
     if job is None:
+        if job_fail_abandoned(job_id=job_id):
+            request_check_finished(
+                request_id=ConnectorJob.objects.values_list("request_id", flat=True).get(pk=job_id)
+            )
         return
     system = job.system
     connector: Connector | None = None
     try:
         connector = system_build_connector(system=system)
         if job.external_handle:
-            outcome: object = connector.poll(JobHandle.from_dict(job.external_handle))
+            handle = JobHandle.from_dict(job.external_handle)
+            # A hand-off handle waits for a person: the platform answers its poll (dsr/tasks).
+            outcome: object = (
+                task_poll(job=job, handle=handle) if is_handoff(handle) else connector.poll(handle)
+            )
+        elif isinstance(connector, HandoffConnector):
+            handle = connector.handoff(_subject(job.request), Capability(job.action))
+            outcome = task_open(job=job, handle=handle)
         elif job.action == Action.ACCESS:
             outcome = access_part_write(job=job, records=connector.access(_subject(job.request)))
-        else:
+        elif job.action == Action.ERASE:
             outcome = connector.erase(_subject(job.request))
+        else:
+            # Corrections and opt-outs run only through hand-off connectors for now; never fall
+            # through to an erasure (services.RUNNABLE_ACTIONS keeps such jobs from being created).
+            raise PermanentError(f"{system.connector} cannot apply {job.action} requests automatically")
     except RateLimited as exc:
         delay = max(exc.retry_after or 0, backoff_seconds(job.attempts))
         _retry_or_fail(job, connector, exc, delay=delay)
@@ -149,11 +222,19 @@ def _retry_or_fail(
         _fail(job, f"gave up after {job.attempts} attempts: {message}")
         return
     next_at = timezone.now() + timedelta(seconds=delay)
-    if _finish(job, status=JobStatus.PENDING, next_attempt_at=next_at, lease_expires_at=None, error=message):
-        log.info("job %s: transient error, retry %s in %.1fs", job.pk, job.attempts + 1, delay)
-        job_enqueue(job=job, countdown=delay)
+    with transaction.atomic():
+        if _finish(
+            job, status=JobStatus.PENDING, next_attempt_at=next_at, lease_expires_at=None, error=message
+        ):
+            log.info("job %s: transient error, retry %s in %.1fs", job.pk, job.attempts + 1, delay)
+            job_enqueue(job=job, countdown=delay)
 
 
+# An outcome and its audit event are written in one transaction: a connection lost between the two
+# (database restart, failover) must not leave a finished job without its audit event.
+
+
+@transaction.atomic
 def _fail(job: ConnectorJob, message: str) -> None:
     if _finish(
         job, status=JobStatus.FAILED, error=message, lease_expires_at=None, finished_at=timezone.now()
@@ -166,6 +247,7 @@ def _fail(job: ConnectorJob, message: str) -> None:
         )
 
 
+@transaction.atomic
 def _record(job: ConnectorJob, outcome: object) -> None:
     now = timezone.now()
     if isinstance(outcome, JobHandle):

@@ -14,6 +14,15 @@ from dsr.identity.fields import EncryptedTextField
 class RequestType(models.TextChoices):
     ACCESS = "access", _("Access (see my data)")
     ERASURE = "erasure", _("Erasure (delete my data)")
+    CORRECTION = "correction", _("Correction (correct my data)")
+    OPT_OUT = "opt_out", _("Opt-out of the sale or sharing of my data")
+    MARKETING = "marketing", _("Opt-out of direct marketing")
+
+
+# Requests that are not "verifiable requests": an opt-out of sale/sharing needs no identity
+# verification (11 CCR §7026(d), §7060(b)) and an objection to direct marketing is absolute
+# (GDPR Art. 21(3)); both go straight to work without a code or an approval.
+UNVERIFIED_TYPES = frozenset({RequestType.OPT_OUT, RequestType.MARKETING})
 
 
 class Status(models.TextChoices):
@@ -90,6 +99,10 @@ class DataSubjectRequest(models.Model):
     deny_message = models.TextField(blank=True)
     status_reason = models.TextField(blank=True)  # why the request needs action, in plain words
     identity_purged_at = models.DateTimeField(null=True, blank=True)
+    # What the person says is wrong and how it should read (a correction, GDPR Art. 16), encrypted.
+    details = EncryptedTextField(blank=True, default="")
+    # Sent from a browser with the Global Privacy Control signal (Sec-GPC: 1, 11 CCR §7025).
+    gpc_signalled = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -109,6 +122,8 @@ class DataSubjectRequest(models.Model):
 class Action(models.TextChoices):
     ACCESS = "access", _("Access")
     ERASE = "erase", _("Erase")
+    CORRECT = "correct", _("Correct")
+    OPT_OUT = "opt_out", _("Opt out")
 
 
 class JobStatus(models.TextChoices):
@@ -162,3 +177,22 @@ class ConnectorJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.system_id} for {self.request_id}"
+
+
+class AuthorizedAgent(models.Model):
+    """Someone who files a request for the person (11 CCR §7063) with the person's signed permission.
+
+    The permission file is stored encrypted through Django's storage; the person still verifies
+    their own e-mail address with a code (§7063(a)(2)), and staff check the permission on approval.
+    """
+
+    request = models.OneToOneField(DataSubjectRequest, on_delete=models.CASCADE, related_name="agent")
+    name = EncryptedTextField()
+    email = EncryptedTextField()
+    permission_path = models.CharField(max_length=300)
+    permission_content_type = models.CharField(max_length=40)
+    permission_size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"agent of {self.request_id}"

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from connectors import Capability, registry
+from connectors.manual.handoff import HandoffConnector
 from connectors.types import normalise_email, normalise_phone
 from dsr.identity import crypto
 from dsr.identity.models import Purpose
@@ -19,7 +24,9 @@ from dsr.notifications.services import email_send_code
 from dsr.systems.models import System
 from dsr.workflow import deadlines
 from dsr.workflow.models import (
+    UNVERIFIED_TYPES,
     Action,
+    AuthorizedAgent,
     Channel,
     ConnectorJob,
     DataSubjectRequest,
@@ -28,12 +35,47 @@ from dsr.workflow.models import (
     RequestType,
     Status,
 )
-from dsr.workflow.transitions import request_transition
+from dsr.workflow.transitions import TransitionNotAllowed, request_transition
 
 log = logging.getLogger(__name__)
 
-ACTION_FOR_TYPE = {RequestType.ACCESS: Action.ACCESS, RequestType.ERASURE: Action.ERASE}
-CAPABILITY_FOR_ACTION = {Action.ACCESS: Capability.ACCESS, Action.ERASE: Capability.ERASE}
+ACTION_FOR_TYPE = {
+    RequestType.ACCESS: Action.ACCESS,
+    RequestType.ERASURE: Action.ERASE,
+    RequestType.CORRECTION: Action.CORRECT,
+    RequestType.OPT_OUT: Action.OPT_OUT,
+    RequestType.MARKETING: Action.OPT_OUT,  # an e-mail platform's unsubscribe / suppression
+}
+CAPABILITY_FOR_ACTION = {
+    Action.ACCESS: Capability.ACCESS,
+    Action.ERASE: Capability.ERASE,
+    Action.CORRECT: Capability.CORRECT,
+    Action.OPT_OUT: Capability.OPT_OUT,
+}
+# Actions the job runner (``jobs.job_run``) executes on any connector. It calls ``access`` or, for
+# every other action, ``erase``, so a correct/opt-out job is created only for hand-off connectors
+# (a person does the work, whatever the action); otherwise the privacy team applies such requests
+# by hand (see request_check_finished).
+RUNNABLE_ACTIONS = frozenset({Action.ACCESS, Action.ERASE})
+
+
+def _runs(action: str, connector_key: str) -> bool:
+    """True when a job for ``action`` would do exactly that action on this connector kind."""
+    kind = registry.get(connector_key)
+    return action in RUNNABLE_ACTIONS or issubclass(kind, HandoffConnector)
+
+
+# The deadline rule a request type follows where the rule table has no row of its own: an
+# objection to direct marketing (GDPR Art. 21(3)) runs on the regime's opt-out clock.
+DEADLINE_TYPE = {RequestType.MARKETING: "opt_out"}
+
+AGENT_PERMISSION_MAX_BYTES = 5 * 1024 * 1024
+# Signed-permission files: sniffed from their first bytes, never trusted from the upload's name.
+_PERMISSION_TYPES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
 
 
 class RequestInputError(Exception):
@@ -48,6 +90,54 @@ def email_blind_index(email: str) -> str:
     return crypto.blind_index(normalise_email(email), purpose="email")
 
 
+def deadline_type_for(request_type: str) -> str:
+    """The rule-table row (``jurisdictions.yaml``) whose clock a request type follows."""
+    return DEADLINE_TYPE.get(RequestType(request_type), request_type)
+
+
+def request_types_for(jurisdiction: str) -> tuple[str, ...]:
+    """Request types a person living in ``jurisdiction`` may file, in ``RequestType`` order.
+
+    Raises ``deadlines.UnknownJurisdiction`` for an unsupported code.
+    """
+    granted = set(deadlines.rights_for(jurisdiction))
+    return tuple(t for t in RequestType.values if deadline_type_for(t) in granted)
+
+
+@dataclass(frozen=True)
+class AgentInput:
+    """An authorized agent (11 CCR §7063): who they are and the person's signed permission."""
+
+    name: str
+    email: str
+    permission: File
+
+
+def _permission_content_type(head: bytes) -> str | None:
+    for magic, content_type in _PERMISSION_TYPES:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def _agent_read_permission(agent: AgentInput) -> tuple[bytes, str]:
+    if not agent.name.strip():
+        raise RequestInputError({"agent_name": gettext("Enter the agent's name.")})
+    if not agent.email.strip():
+        raise RequestInputError({"agent_email": gettext("Enter the agent's e-mail address.")})
+    if agent.permission.size is None or agent.permission.size > AGENT_PERMISSION_MAX_BYTES:
+        raise RequestInputError({"agent_permission": gettext("The permission file must be 5 MB or smaller.")})
+    data = agent.permission.read(AGENT_PERMISSION_MAX_BYTES + 1)
+    if len(data) > AGENT_PERMISSION_MAX_BYTES:
+        raise RequestInputError({"agent_permission": gettext("The permission file must be 5 MB or smaller.")})
+    content_type = _permission_content_type(data[:8])
+    if content_type is None:
+        raise RequestInputError(
+            {"agent_permission": gettext("The permission file must be a PDF, PNG or JPEG.")}
+        )
+    return data, content_type
+
+
 # --- intake and verification --------------------------------------------------------------------
 
 
@@ -60,11 +150,20 @@ def request_create(
     phone: str = "",
     language: str = "en",
     channel: str = Channel.API,
+    details: str = "",
+    gpc_signalled: bool = False,
+    agent: AgentInput | None = None,
 ) -> DataSubjectRequest:
     """Record a new request, start its legal clock and e-mail a verification code.
 
     The response must not reveal whether the e-mail is known anywhere (no enumeration), so
     nothing here looks the person up in any system.
+
+    Opt-outs of sale/sharing and of direct marketing (``UNVERIFIED_TYPES``) are not verifiable
+    requests (11 CCR §7026(d); GDPR Art. 21(3)): no code is sent, the request goes to work at
+    once and is acknowledged by e-mail. ``gpc_signalled`` records that the browser sent the
+    Global Privacy Control signal (11 CCR §7025). An ``agent`` files for the person with their
+    signed permission (11 CCR §7063); the code still goes to the person.
     """
     jurisdiction = jurisdiction.strip().upper()
     try:
@@ -73,12 +172,17 @@ def request_create(
         raise RequestInputError(
             {"jurisdiction": f"'{jurisdiction}' is not a supported jurisdiction code."}
         ) from None
-    if type not in deadlines.rights_for(jurisdiction):
+    if type not in RequestType.values or deadline_type_for(type) not in deadlines.rights_for(jurisdiction):
         raise RequestInputError(
             {"type": f"The law of {jurisdiction} does not grant a right of {type} requests."}
         )
+    if type == RequestType.CORRECTION and not details.strip():
+        raise RequestInputError({"details": gettext("Tell us what is wrong and how it should read.")})
+    permission = _agent_read_permission(agent) if agent is not None else None
     received_at = timezone.now()
-    schedule = deadlines.schedule_for(jurisdiction=jurisdiction, request_type=type, received_at=received_at)
+    schedule = deadlines.schedule_for(
+        jurisdiction=jurisdiction, request_type=deadline_type_for(type), received_at=received_at
+    )
     with transaction.atomic():
         request = DataSubjectRequest.objects.create(
             type=type,
@@ -94,6 +198,8 @@ def request_create(
             ack_due_at=schedule.acknowledge.due_at if schedule.acknowledge else None,
             due_at=schedule.respond.due_at,
             due_explanation=schedule.respond.explanation,
+            details=details.strip(),
+            gpc_signalled=gpc_signalled,
         )
         from dsr.audit.services import audit_record
 
@@ -101,10 +207,40 @@ def request_create(
             actor="subject",
             action="request.received",
             request_id=request.pk,
-            data={"type": type, "jurisdiction": jurisdiction, "channel": channel, "due_at": request.due_at},
+            data={
+                "type": type,
+                "jurisdiction": jurisdiction,
+                "channel": channel,
+                "due_at": request.due_at,
+                "gpc": gpc_signalled,
+                "agent": agent is not None,
+            },
         )
-        issued = challenge_issue(request_id=request.pk, purpose=Purpose.VERIFY)
-        transaction.on_commit(lambda: email_send_code(request=request, code=issued.code), robust=True)
+        if agent is not None and permission is not None:
+            data, content_type = permission
+            path = default_storage.save(
+                f"agent-permissions/{request.pk}.bin", ContentFile(crypto.encrypt_bytes(data))
+            )
+            AuthorizedAgent.objects.create(
+                request=request,
+                name=agent.name.strip(),
+                email=normalise_email(agent.email),
+                permission_path=path,
+                permission_content_type=content_type,
+                permission_size=len(data),
+            )
+        if type in UNVERIFIED_TYPES:
+            request = request_transition(
+                request_id=request.pk,
+                to=Status.IN_PROGRESS,
+                actor="subject",
+                event="request.accepted_without_verification",
+                data={"rule": "11 CCR §7026(d)" if type == RequestType.OPT_OUT else "GDPR Art. 21(3)"},
+                fields={"approved_at": received_at},
+            )
+        else:
+            issued = challenge_issue(request_id=request.pk, purpose=Purpose.VERIFY)
+            transaction.on_commit(lambda: email_send_code(request=request, code=issued.code), robust=True)
     return request
 
 
@@ -135,13 +271,21 @@ def request_verify(*, request_id: uuid.UUID | str, code: str) -> DataSubjectRequ
 
 
 def request_approve(*, request_id: uuid.UUID | str, actor: str) -> DataSubjectRequest:
-    return request_transition(
-        request_id=request_id,
-        to=Status.IN_PROGRESS,
-        actor=actor,
-        event="request.approved",
-        fields={"approved_at": timezone.now()},
-    )
+    """Approve a verified request. Only ``awaiting_approval`` qualifies: the table also lets an
+    unverified request go to work (auto-approve on verification) and a stuck one resume (retry),
+    and an approval must do neither."""
+    with transaction.atomic():
+        locked = DataSubjectRequest.objects.select_for_update()
+        current = locked.values_list("status", flat=True).get(pk=request_id)
+        if current != Status.AWAITING_APPROVAL:
+            raise TransitionNotAllowed(current, Status.IN_PROGRESS)
+        return request_transition(
+            request_id=request_id,
+            to=Status.IN_PROGRESS,
+            actor=actor,
+            event="request.approved",
+            fields={"approved_at": timezone.now()},
+        )
 
 
 def request_deny(*, request_id: uuid.UUID | str, actor: str, reason: str, message: str) -> DataSubjectRequest:
@@ -222,7 +366,7 @@ def request_fan_out(*, request: DataSubjectRequest) -> list[ConnectorJob]:
     systems = [
         s
         for s in System.objects.filter(enabled=True).prefetch_related("erase_after")
-        if capability in registry.get(s.connector).capabilities
+        if capability in registry.get(s.connector).capabilities and _runs(action, s.connector)
     ]
     in_request = {s.pk for s in systems}
     existing = {job.system_id: job for job in request.jobs.all()}
@@ -275,6 +419,21 @@ def request_check_finished(*, request_id: uuid.UUID | str) -> None:
                 job.save(update_fields=["status", "updated_at"])
                 job_enqueue(job=job)
         if any(job.status in (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.WAITING) for job in jobs):
+            return
+        if not jobs and ACTION_FOR_TYPE[RequestType(request.type)] not in RUNNABLE_ACTIONS:
+            # No system applies a correction or an opt-out automatically yet: completing here would
+            # claim work nobody did, so the privacy team is asked to apply it by hand.
+            request_transition(
+                request_id=request.pk,
+                to=Status.ACTION_REQUIRED,
+                actor="worker",
+                event="request.action_required",
+                data={"manual": True},
+                fields={
+                    "status_reason": "No connected system applies this automatically: "
+                    "apply it by hand in each system, then close the request."
+                },
+            )
             return
         failed = [job for job in jobs if job.status == JobStatus.FAILED]
         blocked = [job for job in jobs if job.status == JobStatus.BLOCKED]

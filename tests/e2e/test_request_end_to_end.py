@@ -70,13 +70,16 @@ def test_an_access_request_ends_with_a_package_of_exactly_the_subjects_rows(
 
     package = staff.get(f"/api/v1/staff/requests/{request_id}/package")
     assert package.status_code == 200
-    archive = zipfile.ZipFile(io.BytesIO(package.content))
+    package_bytes = b"".join(package.streaming_content)  # the package is streamed
+    archive = zipfile.ZipFile(io.BytesIO(package_bytes))
     assert sorted(archive.namelist()) == [
         "README.txt",
         "csv/warehouse/customers.csv",
         "csv/warehouse/invoices.csv",
         "csv/warehouse/orders.csv",
         "data.json",
+        "index.html",
+        "manifest.json",
     ]
     records = json.loads(archive.read("data.json"))["systems"]["warehouse"]["records"]
     assert sorted(row["id"] for row in records["customers"]) == sorted(seed.target_customer_ids)
@@ -97,7 +100,7 @@ def test_an_access_request_ends_with_a_package_of_exactly_the_subjects_rows(
     )
     assert download.status_code == 200
     assert download["Content-Type"] == "application/zip"
-    assert download.content == package.content
+    assert b"".join(download.streaming_content) == package_bytes
 
 
 def test_an_erasure_request_erases_exactly_the_subject_and_a_second_one_is_a_no_op(

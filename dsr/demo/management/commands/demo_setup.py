@@ -70,10 +70,13 @@ class Command(BaseCommand):
                 [
                     "",
                     "DSR Hub demo is ready.",
-                    f"  Staff login:  http://127.0.0.1:8000/admin/  user 'admin', password '{password}'",
-                    f"  Staff API token:     {token}",
-                    "  Submit a request:    http://127.0.0.1:8000/api/v1/requests",
-                    f"  A subject with data: {TARGET_EMAIL} (jurisdiction DE or US-CA)",
+                    "  Request portal:  http://127.0.0.1:8000/",
+                    f"  A person with data: {TARGET_EMAIL} (e.g. Germany, or United States / California)",
+                    "  Dashboard:       http://127.0.0.1:8000/dashboard/",
+                    f"    user 'admin', password '{password}'; two-factor code:",
+                    "    .venv/bin/python manage.py demo_totp",
+                    "  Django admin:    http://127.0.0.1:8000/admin/",
+                    f"  Staff API token: {token}",
                     "  E-mails (codes, links) are printed in this terminal.",
                     "",
                 ]
