@@ -79,11 +79,16 @@ SOAK_ARGS ?= --requests 50 --kill-every 5 --fault-rate 0.2 --drain-timeout 600
 soak: install
 	$(PY) bench/soak.py $(SOAK_ARGS)
 
-## Export one subject with BENCH_ROWS warehouse rows into an access package: rows/s and peak RSS
-## against a raw-SQL baseline (docs/benchmarks.md). CI runs it small: make bench BENCH_ROWS=20000
+## Benchmarks, each printing ratios against a baseline measured in the same run (docs/benchmarks.md):
+## - export one subject with BENCH_ROWS warehouse rows into an access package (rows/s, peak RSS);
+## - erase BENCH_SUBJECTS of BENCH_CUSTOMERS customers with the SQL connector against raw SQL.
+## CI runs them small: make bench BENCH_ROWS=20000 BENCH_CUSTOMERS=2000 BENCH_SUBJECTS=20
 BENCH_ROWS ?= 1000000
+BENCH_CUSTOMERS ?= 100000
+BENCH_SUBJECTS ?= 100
 bench: install
 	$(PY) -m bench.export_access --rows $(BENCH_ROWS)
+	$(PY) -m bench.erase_sql --customers $(BENCH_CUSTOMERS) --subjects $(BENCH_SUBJECTS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
