@@ -20,8 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-NOT_DISCLOSED = "[held, not disclosed]"
-THIRD_PARTY = "[removed: another person's data]"
+from django.utils.translation import gettext_lazy as _
+
+#: The notices that replace a withheld value, in the request's language (the package is spooled
+#: under ``translation.override(request.language)``); the cover letter quotes them.
+NOT_DISCLOSED = _("[held, not disclosed]")
+THIRD_PARTY = _("[removed: another person's data]")
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,14 @@ class Redactor:
         if not hidden and not others:
             return data
         result = dict(data)
+        not_disclosed, third_party = str(NOT_DISCLOSED), str(THIRD_PARTY)
         for name, kind in (hidden or {}).items():
             if result.get(name) not in (None, ""):
-                result[name] = NOT_DISCLOSED
+                result[name] = not_disclosed
                 self.counts[(category, name, kind)] += 1
         for name in others or ():
             if result.get(name) not in (None, ""):
-                result[name] = THIRD_PARTY
+                result[name] = third_party
                 self.counts[(category, name, "third_party")] += 1
         return result
 

@@ -383,10 +383,12 @@ def package_build(*, request: DataSubjectRequest) -> AccessPackage:
     ):
         systems: list[_SystemData] = []
         try:
-            for job in jobs:
-                systems.append(
-                    _spool_system(system=job.system, part_path=job.result_path, scratch=Path(scratch_dir))
-                )
+            # The redaction notices written into the records are in the request's language too.
+            with translation.override(request.language):
+                for job in jobs:
+                    systems.append(
+                        _spool_system(system=job.system, part_path=job.result_path, scratch=Path(scratch_dir))
+                    )
             encrypted = crypto.EncryptingWriter(sealed)
             digest = _Digest(encrypted)
             _assemble(request=request, systems=systems, generated_at=generated_at, out=digest)
