@@ -26,6 +26,13 @@ class RequestCreateInput(serializers.Serializer):
     language = serializers.ChoiceField(
         choices=[c for c, _ in settings.LANGUAGES], required=False, default="en"
     )
+    details = serializers.CharField(
+        max_length=4000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For a correction: what is wrong and how it should read (required for that type).",
+    )
 
     def validate_phone(self, value: str) -> str:
         if value and not PHONE_RE.match(value):

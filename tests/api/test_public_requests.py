@@ -125,6 +125,10 @@ def test_creating_a_request_records_an_audit_event_without_the_e_mail_address(su
             {"type": ['"teleport" is not a valid choice.']},
         ),
         (
+            {"type": "correction", "email": "jane@example.com", "jurisdiction": "DE"},
+            {"details": ["Tell us what is wrong and how it should read."]},
+        ),
+        (
             {},
             {
                 "type": ["This field is required."],
@@ -133,7 +137,14 @@ def test_creating_a_request_records_an_audit_event_without_the_e_mail_address(su
             },
         ),
     ],
-    ids=["bad-email", "unknown-jurisdiction", "bad-phone", "unknown-type", "missing-fields"],
+    ids=[
+        "bad-email",
+        "unknown-jurisdiction",
+        "bad-phone",
+        "unknown-type",
+        "correction-without-details",
+        "missing-fields",
+    ],
 )
 def test_invalid_input_answers_400_with_a_message_per_field_and_creates_nothing(api, body, errors):
     response = api.post(CREATE, body)
@@ -141,6 +152,12 @@ def test_invalid_input_answers_400_with_a_message_per_field_and_creates_nothing(
     assert response.json() == errors
     assert DataSubjectRequest.objects.count() == 0
     assert VerificationChallenge.objects.count() == 0
+
+
+def test_a_correction_through_the_api_keeps_what_should_be_corrected(submit):
+    response, _ = submit(type="correction", details="My city is Köln, not Berlin.")
+    request = DataSubjectRequest.objects.get(pk=response.json()["id"])
+    assert (request.type, request.details) == ("correction", "My city is Köln, not Berlin.")
 
 
 def test_a_type_the_jurisdictions_law_does_not_grant_answers_400_on_the_type_field(api, monkeypatch):
