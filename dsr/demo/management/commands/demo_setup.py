@@ -41,6 +41,22 @@ class Command(BaseCommand):
                             "connector": "sql",
                             "description": "Sample marketing warehouse seeded by demo_setup.",
                             "config": sample_config(url),
+                            # The record of processing the access package's cover letter is made of.
+                            "purposes": ["Order fulfilment", "Bookkeeping", "Marketing analytics"],
+                            "data_categories": ["Contact details", "Order history", "Invoices"],
+                            "legal_basis": "Contract (GDPR Art. 6(1)(b)); legal obligation for invoices",
+                            "recipients": [
+                                {"name": "Parcel Express GmbH", "country": "DE"},
+                                {
+                                    "name": "Ledger Cloud Inc.",
+                                    "country": "US",
+                                    "safeguard": "Standard contractual clauses",
+                                },
+                            ],
+                            "retention": "Orders 6 years after delivery; invoices 10 years (tax law)",
+                            "vendor": "Warehouse Hosting SE",
+                            "dpa_status": "signed",
+                            "region": "EU (Frankfurt)",
                         }
                     ]
                 },

@@ -1,0 +1,59 @@
+"""`manage.py demo_setup` (run by `make run`) prepares a demo that works, and can run again."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from dsr.staff.totp import matching_step, totp_device_for
+from dsr.systems.models import System
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def var(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+def test_demo_setup_seeds_a_warehouse_system_with_its_record_of_processing_and_an_admin(var) -> None:
+    out = io.StringIO()
+    call_command("demo_setup", stdout=out)
+    system = System.objects.get(key="warehouse")
+    assert system.connector == "sql"
+    assert system.purposes == ["Order fulfilment", "Bookkeeping", "Marketing analytics"]
+    assert [r["name"] for r in system.recipients] == ["Parcel Express GmbH", "Ledger Cloud Inc."]
+    assert (var / "demo-warehouse.sqlite3").exists()
+    password = re.search(r"user 'admin', password '([^']+)'", out.getvalue()).group(1)
+    assert get_user_model().objects.get(username="admin").check_password(password)
+
+
+def test_demo_setup_runs_again_without_changing_anything(var) -> None:
+    call_command("demo_setup", stdout=io.StringIO())
+    again = io.StringIO()
+    call_command("demo_setup", stdout=again)
+    assert "Systems created: -, updated: -" in again.getvalue()
+
+
+def test_demo_totp_prints_a_code_the_dashboard_accepts(var) -> None:
+    call_command("demo_setup", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("demo_totp", stdout=out)
+    code = re.search(r"code: (\d{6})", out.getvalue()).group(1)
+    secret = re.search(r"secret for an authenticator app: (\w+)", out.getvalue()).group(1)
+    assert totp_device_for(user=get_user_model().objects.get(username="admin")) is None  # not yet confirmed
+    assert matching_step(secret, code, now=time.time(), after=0) is not None
+
+
+def test_the_demo_commands_refuse_to_run_in_production(var, settings) -> None:
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="refuses to run with DSR_ENV=production"):
+        call_command("demo_setup", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="refuses to run with DSR_ENV=production"):
+        call_command("demo_totp", stdout=io.StringIO())
