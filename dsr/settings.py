@@ -31,16 +31,19 @@ VAR_DIR = Path(env.str("DSR_VAR_DIR", default=str(BASE_DIR / "var")))
 def _dev_secrets() -> dict[str, str]:
     """Development-only keys, generated once per checkout and kept out of git (var/ is ignored)."""
     path = VAR_DIR / "dev-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    values = {
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DSR_ENCRYPTION_KEYS": "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-        "DSR_BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {
+        "SECRET_KEY": lambda: secrets.token_urlsafe(50),
+        "DSR_ENCRYPTION_KEYS": lambda: "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "DSR_BLIND_INDEX_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+        "DSR_AUDIT_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
     }
-    path.write_text(json.dumps(values))
-    path.chmod(0o600)
+    missing = {name: make() for name, make in wanted.items() if name not in values}
+    if missing:  # a checkout from before a key existed gets the new one added, the old ones kept
+        values.update(missing)
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+        path.chmod(0o600)
     return values
 
 
@@ -59,6 +62,9 @@ SECRET_KEY = _secret("SECRET_KEY")
 DSR_ENCRYPTION_KEYS = _secret("DSR_ENCRYPTION_KEYS")
 # HMAC key of the blind index used to find a request by e-mail without decrypting every row.
 DSR_BLIND_INDEX_KEY = _secret("DSR_BLIND_INDEX_KEY")
+# HMAC key of the audit chain: without it, someone who can write to the database cannot recompute
+# a forged chain that verifies. Keep it stable (old events verify only under the key they used).
+DSR_AUDIT_KEY = _secret("DSR_AUDIT_KEY")
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +27,10 @@ def _digest(*, prev_hash: str, created_at: str, actor: str, action: str, request
         separators=(",", ":"),
         cls=DjangoJSONEncoder,
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    # Keyed (HMAC-SHA256 under DSR_AUDIT_KEY), so a chain rewritten by someone who can write to the
+    # database but does not hold the application's key fails verification.
+    key = base64.b64decode(settings.DSR_AUDIT_KEY)
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 def _event_digest(event: AuditEvent) -> str:

@@ -71,3 +71,40 @@ def test_the_last_event_deleted_in_the_database_is_detected_through_the_head(his
         "Audit chain broken at the end of the chain: the chain's last events were removed "
         "(2 events verified before it)."
     )
+
+
+def test_a_whole_chain_recomputed_without_the_audit_key_does_not_verify(history: list[int]):
+    """An attacker with database access but not DSR_AUDIT_KEY rewrites an event and every later
+    link and the head with plain SHA-256 (or any key of their own): verification still fails."""
+    import hashlib
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from dsr.audit.models import AuditHead
+
+    prev = "0" * 64
+    with connection.cursor() as cursor:
+        for event in AuditEvent.objects.order_by("id"):
+            data = {**event.data, "forged": True} if event.id == history[1] else event.data
+            body = json.dumps(
+                [
+                    prev,
+                    event.created_at.isoformat(),
+                    event.actor,
+                    event.action,
+                    str(event.request_id or ""),
+                    data,
+                ],
+                sort_keys=True,
+                separators=(",", ":"),
+                cls=DjangoJSONEncoder,
+            )
+            forged = hashlib.sha256(body.encode()).hexdigest()
+            cursor.execute(
+                "UPDATE audit_auditevent SET data = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                [json.dumps(data), prev, forged, event.id],
+            )
+            prev = forged
+    AuditHead.objects.filter(id=1).update(last_hash=prev)
+    assert verify().startswith(f"Audit chain broken at event #{history[0]}: content does not match its hash")

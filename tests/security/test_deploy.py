@@ -27,6 +27,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "SECRET_KEY": base64.b64encode(os.urandom(48)).decode(),
         "DSR_ENCRYPTION_KEYS": f"prod1:{key}",
         "DSR_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "DSR_AUDIT_KEY": base64.b64encode(os.urandom(32)).decode(),
         "ALLOWED_HOSTS": "privacy.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
