@@ -1,8 +1,9 @@
 """The ``Connector`` base class every connector subclasses.
 
-A connector is a small class with a pydantic ``Config`` and four operations:
-``check()``, ``access(subject)`` (a read-only stream of records), ``erase(subject)`` (idempotent,
-honours ``dry_run``) and, for vendors that delete asynchronously, ``poll(handle)``.
+A connector is a small class with a pydantic ``Config`` and these operations: ``check()``,
+``access(subject)`` (a read-only stream of records), ``erase(subject)`` (idempotent, honours
+``dry_run``), ``opt_out(subject)`` (unsubscribe/suppress, idempotent, honours ``dry_run``) and, for
+vendors that delete asynchronously, ``poll(handle)``.
 It raises only the errors of :mod:`connectors.errors` and never imports Django.
 """
 
@@ -106,6 +107,18 @@ class Connector:
         With ``self.dry_run`` set, report what would be erased and write nothing.
         """
         raise PermanentError(f"{self.key} does not support erasure")
+
+    def opt_out(self, subject: Subject) -> ErasureResult:
+        """Stop selling/sharing ``subject``'s data or sending them direct marketing (CCPA §7026,
+        GDPR Art. 21(3)): unsubscribe or suppress, keeping the record that makes the choice stick.
+
+        Declare ``Capability.OPT_OUT`` to have the platform call it for ``opt_out`` and
+        ``marketing`` requests. Return ``method=ErasureMethod.SUPPRESSED`` (``NONE`` when nothing
+        matched): ``found`` records matched the subject, ``erased`` of them were newly suppressed or
+        unsubscribed. Idempotent: a second call finds the same records and reports ``erased=0``.
+        With ``self.dry_run`` set, report what would be suppressed and write nothing.
+        """
+        raise PermanentError(f"{self.key} does not support opt-out")
 
     def erase_many(self, subjects: Iterable[Subject]) -> list[ErasureResult | JobHandle]:
         """Erase several subjects. Override with a set-based version where the backend allows it."""

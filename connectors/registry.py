@@ -62,6 +62,8 @@ def validate(cls: object) -> list[str]:
         problems.append(f"{cls.__name__} declares access but does not implement access()")
     if Capability.ERASE in cls.capabilities and cls.erase is Connector.erase:
         problems.append(f"{cls.__name__} declares erase but does not implement erase()")
+    if Capability.OPT_OUT in cls.capabilities and cls.opt_out is Connector.opt_out:
+        problems.append(f"{cls.__name__} declares opt_out but does not implement opt_out()")
     return problems
 
 

@@ -1,4 +1,5 @@
-"""Mailchimp Marketing API: find a subscriber on every audience (list), return it, delete it permanently.
+"""Mailchimp Marketing API: find a subscriber on every audience (list), return it, delete it
+permanently, or unsubscribe it (opt-out).
 
 See README.md in this folder for what is deleted, what Mailchimp keeps, and the rate limits.
 """
@@ -19,6 +20,9 @@ from connectors.ratelimit import Rate, account_key, default_limiter
 from connectors.types import CheckResult, ErasureMethod, ErasureResult, Record, Subject, normalise_email
 
 _SERVER_PREFIX = re.compile(r"^[a-z]{2,8}[0-9]{1,4}$")
+# Member statuses that already receive no marketing e-mail and stay suppressed: an opt-out leaves
+# them as they are (``cleaned`` is a bounced address Mailchimp will not mail again).
+_SUPPRESSED_STATUSES = frozenset({"unsubscribed", "cleaned"})
 
 
 def subscriber_hash(email: str) -> str:
@@ -73,7 +77,9 @@ class MailchimpConnector(Connector):
     key: ClassVar[str] = "mailchimp"
     label: ClassVar[str] = "Mailchimp Marketing"
     category: ClassVar[str] = "email"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.ACCESS, Capability.ERASE})
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.ACCESS, Capability.ERASE, Capability.OPT_OUT}
+    )
     Config: ClassVar[type[ConnectorConfig]] = MailchimpConfig
     config: MailchimpConfig
 
@@ -145,6 +151,54 @@ class MailchimpConnector(Connector):
             method=ErasureMethod.DELETED if erased else ErasureMethod.NONE,
             per_category={"list_member": erased} if erased else {},
             notes="delete-permanent: PII removed per audience; the address cannot be re-imported",
+        )
+
+    def opt_out(self, subject: Subject) -> ErasureResult:
+        """Set every membership of ``subject`` to ``unsubscribed``; the member stays on the list.
+
+        Keeping the member as ``unsubscribed`` is what makes the opt-out stick: Mailchimp will not
+        mail it, and an import cannot silently re-subscribe it. Members already ``unsubscribed`` or
+        ``cleaned`` are counted as found and not written again, so a second call reports
+        ``erased=0``.
+        """
+        memberships = [
+            (str(ml["id"]), str(m["id"]), str(m.get("status", ""))) for ml, m in self._memberships(subject)
+        ]
+        if not memberships:
+            return ErasureResult(found=0, erased=0, method=ErasureMethod.NONE, dry_run=self.dry_run)
+        to_patch = [(list_id, h) for list_id, h, status in memberships if status not in _SUPPRESSED_STATUSES]
+        if self.dry_run:
+            return ErasureResult(
+                found=len(memberships),
+                erased=0,
+                method=ErasureMethod.SUPPRESSED,
+                dry_run=True,
+                per_category={"list_member": len(to_patch)},
+                notes=f"dry run: would unsubscribe {len(to_patch)} of {len(memberships)} membership(s)",
+            )
+        unsubscribed = 0
+        for list_id, member_hash in to_patch:
+            response = self.http.request(
+                "PATCH",
+                f"/lists/{quote_segment(list_id)}/members/{quote_segment(member_hash)}",
+                json={"status": "unsubscribed"},
+                allow=(404,),
+                log_as="/lists/{list_id}/members/{subscriber_hash}",
+            )
+            if response.status_code != 404:  # 404: deleted meanwhile, nothing left to mail
+                unsubscribed += 1
+        self.log.info(
+            "mailchimp: unsubscribed %d of %d membership(s) for %s",
+            unsubscribed,
+            len(memberships),
+            subject.reference,
+        )
+        return ErasureResult(
+            found=len(memberships),
+            erased=unsubscribed,
+            method=ErasureMethod.SUPPRESSED,
+            per_category={"list_member": unsubscribed} if unsubscribed else {},
+            notes="status set to unsubscribed on each audience; the member is kept so it stays suppressed",
         )
 
     # -- internals ------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ class TimelineEntry:
 
 
 def _done_text(job: ConnectorJob) -> str:
-    """ "Deleted on 2 December 2026; 2 records kept because the law requires it"."""
+    """ "Deleted on 2 December 2026; 2 records kept because the law requires it" ("Opted out on
+    2 December 2026" for an opt-out: its records are suppressed, not deleted)."""
     found = job.records_found or 0
     when = date_format(timezone.localtime(job.finished_at), "j F Y") if job.finished_at else ""
     if not found:
@@ -43,6 +44,8 @@ def _done_text(job: ConnectorJob) -> str:
         return ngettext(
             "%(n)s record collected on %(date)s", "%(n)s records collected on %(date)s", found
         ) % {"n": found, "date": when}
+    if job.action == Action.OPT_OUT:
+        return _("Opted out on %(date)s") % {"date": when}
     text = _("Deleted on %(date)s") % {"date": when}
     if job.records_retained:
         kept = job.records_retained

@@ -185,9 +185,11 @@ def job_run(*, job_id: int) -> None:
             outcome = access_part_write(job=job, records=connector.access(_subject(job.request)))
         elif job.action == Action.ERASE:
             outcome = connector.erase(_subject(job.request))
+        elif job.action == Action.OPT_OUT:
+            outcome = connector.opt_out(_subject(job.request))
         else:
-            # Corrections and opt-outs run only through hand-off connectors for now; never fall
-            # through to an erasure (services.RUNNABLE_ACTIONS keeps such jobs from being created).
+            # Corrections run only through hand-off connectors for now; never fall through to an
+            # erasure (services.RUNNABLE_ACTIONS keeps such jobs from being created).
             raise PermanentError(f"{system.connector} cannot apply {job.action} requests automatically")
     except RateLimited as exc:
         delay = max(exc.retry_after or 0, backoff_seconds(job.attempts))

@@ -52,11 +52,15 @@ CAPABILITY_FOR_ACTION = {
     Action.CORRECT: Capability.CORRECT,
     Action.OPT_OUT: Capability.OPT_OUT,
 }
-# Actions the job runner (``jobs.job_run``) executes on any connector. It calls ``access`` or, for
-# every other action, ``erase``, so a correct/opt-out job is created only for hand-off connectors
-# (a person does the work, whatever the action); otherwise the privacy team applies such requests
-# by hand (see request_check_finished).
-RUNNABLE_ACTIONS = frozenset({Action.ACCESS, Action.ERASE})
+# Actions the job runner (``jobs.job_run``) executes on any connector that declares the matching
+# capability: ``access``, ``erase`` or ``opt_out``. A correction job is created only for hand-off
+# connectors (a person does the work, whatever the action); otherwise the privacy team applies
+# corrections by hand (see request_check_finished).
+RUNNABLE_ACTIONS = frozenset({Action.ACCESS, Action.ERASE, Action.OPT_OUT})
+# Actions whose request is done when no system holds the subject's data. An opt-out must still be
+# honoured (a sale/sharing or marketing preference outlives the records), so an opt-out that no
+# connected system applies goes to the privacy team instead of completing with nothing done.
+COMPLETE_WITHOUT_JOBS = frozenset({Action.ACCESS, Action.ERASE})
 
 
 def _runs(action: str, connector_key: str) -> bool:
@@ -420,8 +424,8 @@ def request_check_finished(*, request_id: uuid.UUID | str) -> None:
                 job_enqueue(job=job)
         if any(job.status in (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.WAITING) for job in jobs):
             return
-        if not jobs and ACTION_FOR_TYPE[RequestType(request.type)] not in RUNNABLE_ACTIONS:
-            # No system applies a correction or an opt-out automatically yet: completing here would
+        if not jobs and ACTION_FOR_TYPE[RequestType(request.type)] not in COMPLETE_WITHOUT_JOBS:
+            # No system applies this correction or opt-out automatically: completing here would
             # claim work nobody did, so the privacy team is asked to apply it by hand.
             request_transition(
                 request_id=request.pk,

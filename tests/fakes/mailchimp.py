@@ -1,4 +1,4 @@
-"""A fake Mailchimp Marketing API 3.0 (lists, list members, permanent delete) on a local port.
+"""A fake Mailchimp Marketing API 3.0 (lists, list members, update, permanent delete) on a local port.
 
 Reproduces, from Mailchimp's public reference:
 
@@ -11,6 +11,10 @@ Reproduces, from Mailchimp's public reference:
 - ``GET /3.0/lists/{list_id}/members/{subscriber_hash}`` where the hash is the MD5 of the
   lower-cased email; 404 when the address is not on the list (archived members are returned with
   ``status: "archived"``). An uppercase or malformed hash is not found.
+- ``PATCH /3.0/lists/{id}/members/{hash}`` updates a member (``status`` must be one of
+  ``subscribed``, ``unsubscribed``, ``cleaned``, ``pending``, ``transactional``; anything else is a
+  400 ``Invalid Resource`` with an ``errors`` array) and returns the member; 404 when not a member.
+  The member's ``status`` is part of every member response.
 - ``DELETE /3.0/lists/{id}/members/{hash}`` only **archives** (204).
 - ``POST /3.0/lists/{id}/members/{hash}/actions/delete-permanent`` -> 204; the member is gone and
   the address is "forgotten" (re-adding it is refused with 400 ``Forgotten Email Not Subscribed``).
@@ -38,6 +42,7 @@ TITLES = {
     503: "Service Unavailable",
 }
 MAX_COUNT = 1000
+MEMBER_STATUSES = frozenset({"subscribed", "unsubscribed", "cleaned", "pending", "transactional"})
 TIMESTAMP = "2026-01-15T10:00:00+00:00"
 
 
@@ -45,21 +50,20 @@ def subscriber_hash(email: str) -> str:
     return hashlib.md5(email.lower().encode(), usedforsecurity=False).hexdigest()
 
 
-def mailchimp_error(status: int, message: str) -> Response:
+def mailchimp_error(status: int, message: str, errors: list[dict[str, str]] | None = None) -> Response:
     detail = message
     if status == 401:
         detail = "Your API key may be invalid, or you've attempted to access the wrong datacenter."
-    return json_response(
-        {
-            "type": ERROR_DOC,
-            "title": TITLES.get(status, "Error"),
-            "status": status,
-            "detail": detail,
-            "instance": str(uuid.uuid4()),
-        },
-        status=status,
-        content_type="application/problem+json",
-    )
+    body: dict[str, Any] = {
+        "type": ERROR_DOC,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": str(uuid.uuid4()),
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return json_response(body, status=status, content_type="application/problem+json")
 
 
 @dataclass
@@ -156,6 +160,7 @@ class FakeMailchimp(FakeServer):
         )
         self.add_route("GET", "/3.0/lists", self._lists)
         self.add_route("GET", "/3.0/lists/{list_id}/members/{hash}", self._get_member)
+        self.add_route("PATCH", "/3.0/lists/{list_id}/members/{hash}", self._update_member)
         self.add_route("DELETE", "/3.0/lists/{list_id}/members/{hash}", self._archive_member)
         self.add_route(
             "POST", "/3.0/lists/{list_id}/members/{hash}/actions/delete-permanent", self._delete_permanent
@@ -221,6 +226,34 @@ class FakeMailchimp(FakeServer):
         _, member = self._find(req)
         if member is None:
             return mailchimp_error(404, "The requested resource could not be found.")
+        return json_response(member.to_api())
+
+    def _update_member(self, req: Request) -> Response:
+        _, member = self._find(req)
+        if member is None:
+            return mailchimp_error(404, "The requested resource could not be found.")
+        try:
+            body = req.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return mailchimp_error(400, "We encountered an unspecified JSON parsing error.")
+        if "status" in body and body["status"] not in MEMBER_STATUSES:
+            return mailchimp_error(
+                400,
+                "The resource submitted could not be validated. "
+                "For field-specific details, see the 'errors' array.",
+                errors=[
+                    {
+                        "field": "status",
+                        "message": "Data did not match any of the schemas described in anyOf.",
+                    }
+                ],
+            )
+        if "status" in body:
+            member.status = str(body["status"])
+        if isinstance(body.get("merge_fields"), dict):
+            member.merge_fields.update({str(k): str(v) for k, v in body["merge_fields"].items()})
         return json_response(member.to_api())
 
     def _archive_member(self, req: Request) -> Response:

@@ -1,6 +1,7 @@
 """A connector whose behaviour each test scripts: a list of outcomes, one per call.
 
-Registered under the key ``scripted`` by the ``scripted_connector`` fixture (tests/workflow).
+Registered under the key ``scripted`` by the ``scripted_connector`` fixture (tests/workflow);
+``scripted_opt_out`` is the same connector also declaring ``Capability.OPT_OUT``.
 An outcome is an exception instance to raise, an ``ErasureResult``/``JobHandle`` to return, or a
 list of ``Record`` to yield from ``access``.
 """
@@ -41,5 +42,14 @@ class ScriptedConnector(Connector):
     def erase(self, subject: Subject) -> ErasureResult | JobHandle:
         return self._next("erase")  # type: ignore[no-any-return]
 
+    def opt_out(self, subject: Subject) -> ErasureResult:
+        return self._next("opt_out")  # type: ignore[no-any-return]
+
     def poll(self, handle: JobHandle) -> ErasureResult | JobHandle:
         return self._next(f"poll:{handle.id}")  # type: ignore[no-any-return]
+
+
+class ScriptedOptOutConnector(ScriptedConnector):
+    key = "scripted_opt_out"
+    label = "Scripted with opt-out (tests)"
+    capabilities = frozenset({Capability.ACCESS, Capability.ERASE, Capability.OPT_OUT})

@@ -275,3 +275,81 @@ def test_an_access_job_stores_its_records_and_the_request_completes_with_a_packa
     request.refresh_from_db()
     assert request.status == Status.COMPLETED
     assert request.package.records == 1
+
+
+# --- opt-out (CCPA §7026 sale/sharing, GDPR Art. 21(3) direct marketing) --------------------------
+
+SUPPRESSED = ErasureResult(
+    found=2, erased=1, method=ErasureMethod.SUPPRESSED, per_category={"list_member": 1}
+)
+
+
+def start_opt_out(type: str, systems: dict[str, tuple[str, list[object]]], scripted):  # type: ignore[no-untyped-def]
+    """Systems given as key -> (connector, script); a verified opt-out request moved into progress."""
+    for key, (connector, script) in systems.items():
+        scripted.scripts[key] = script
+        SystemFactory(key=key, name=key.title(), connector=connector, config={"script": key})
+    request = RequestFactory(type=type, status=Status.AWAITING_APPROVAL)
+    request_transition(
+        request_id=request.pk, to=Status.IN_PROGRESS, actor="staff:t", event="request.approved"
+    )
+    return request, {job.system.key: job for job in request.jobs.select_related("system")}
+
+
+@pytest.mark.parametrize("type", [RequestType.OPT_OUT, RequestType.MARKETING])
+def test_an_opt_out_job_calls_opt_out_not_erase_and_completes_the_request(scripted_connector, type) -> None:  # type: ignore[no-untyped-def]
+    request, by_key = start_opt_out(
+        type, {"mail": ("scripted_opt_out", [SUPPRESSED]), "crm": ("scripted", [])}, scripted_connector
+    )
+    assert {key: job.action for key, job in by_key.items()} == {"mail": "opt_out"}  # crm cannot
+    jobs.job_run(job_id=by_key["mail"].pk)
+    job = ConnectorJob.objects.get(pk=by_key["mail"].pk)
+    request.refresh_from_db()
+    assert scripted_connector.calls == [("mail", "opt_out")]
+    assert (job.status, job.records_found, job.records_erased, job.method) == (
+        JobStatus.SUCCEEDED,
+        2,
+        1,
+        "suppressed",
+    )
+    assert request.status == Status.COMPLETED
+
+
+def test_a_correction_job_on_an_opt_out_connector_fails_instead_of_erasing(scripted_connector) -> None:
+    _request, by_key = start_opt_out("opt_out", {"mail": ("scripted_opt_out", [])}, scripted_connector)
+    ConnectorJob.objects.filter(pk=by_key["mail"].pk).update(action="correct")
+    jobs.job_run(job_id=by_key["mail"].pk)
+    job = ConnectorJob.objects.get(pk=by_key["mail"].pk)
+    assert job.status == JobStatus.FAILED and "cannot apply correct" in job.error
+    assert scripted_connector.calls == []
+
+
+def test_a_system_without_opt_out_gets_no_job_and_the_request_goes_to_the_privacy_team(
+    scripted_connector,
+) -> None:
+    request, by_key = start_opt_out("opt_out", {"crm": ("scripted", [])}, scripted_connector)
+    assert by_key == {}
+    assert not ConnectorJob.objects.filter(request=request).exists()
+    request_check_finished(request_id=request.pk)
+    request.refresh_from_db()
+    assert scripted_connector.calls == []
+    assert request.status == Status.ACTION_REQUIRED  # never completed with nothing done
+    assert request.status_reason.startswith("No connected system applies this automatically")
+
+
+def test_a_completed_opt_out_says_opted_out_not_erased(scripted_connector, mailoutbox) -> None:  # type: ignore[no-untyped-def]
+    from dsr.notifications.services import email_send_status
+    from dsr.portal.selectors import request_timeline
+
+    request, by_key = start_opt_out(
+        "opt_out", {"mail": ("scripted_opt_out", [SUPPRESSED])}, scripted_connector
+    )
+    jobs.job_run(job_id=by_key["mail"].pk)
+    request.refresh_from_db()
+    assert request.status == Status.COMPLETED
+    email_send_status(request=request, kind="completed")
+    [mail] = mailoutbox
+    assert "- Mail: 2 records opted out" in mail.body
+    assert "erased" not in mail.body and "erased" not in mail.alternatives[0][0]
+    [entry] = request_timeline(request=request)
+    assert entry.state == "done" and entry.text.startswith("Opted out on ")
