@@ -346,7 +346,6 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-DSR_SYSTEMS_FILE = env.str("DSR_SYSTEMS_FILE", default="")
 
 # --- Portal (the data subject's web pages) ----------------------------------------------------------
 DSR_BRAND_NAME = env.str("DSR_BRAND_NAME", default="DSR Hub")

@@ -5,9 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
-from django.http import StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -24,9 +21,8 @@ from dsr.api.permissions import StaffPermission
 from dsr.api.selectors import request_get_for_staff, request_get_for_subject, request_list
 from dsr.api.throttles import EmailRateThrottle, IpRateThrottle
 from dsr.audit.models import AuditEvent
-from dsr.audit.services import audit_record
 from dsr.exports.models import AccessPackage
-from dsr.exports.services import package_get_current, package_stream
+from dsr.exports.views import package_response
 from dsr.identity.models import Purpose
 from dsr.identity.services import challenge_check, challenge_issue
 from dsr.notifications.services import download_token_check, email_send_code
@@ -158,19 +154,10 @@ class DownloadApi(PublicApi):
 
 
 def _package_response(dsr: Any, *, actor: str) -> HttpResponseBase:
-    """Stream the decrypted package (memory stays flat however large it is); count and audit it."""
     try:
-        package = package_get_current(request=dsr)
+        return package_response(dsr=dsr, actor=actor)
     except AccessPackage.DoesNotExist:
         return Response({"detail": "There is no package for this request."}, status=404)
-    with transaction.atomic():
-        AccessPackage.objects.filter(request=dsr).update(downloads=F("downloads") + 1)
-        audit_record(actor=actor, action="package.downloaded", request_id=dsr.pk)
-    response = StreamingHttpResponse(package_stream(package=package), content_type="application/zip")
-    response["Content-Length"] = str(package.size)
-    response["Content-Disposition"] = f'attachment; filename="{dsr.reference}.zip"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 # --- staff --------------------------------------------------------------------------------------

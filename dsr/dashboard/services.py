@@ -14,18 +14,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dsr.audit.services import ChainReport, audit_record, audit_verify_chain
 from dsr.dashboard.models import Assignment, ManualTask, Note, SystemCheck, TaskStatus
-from dsr.exports.models import AccessPackage
-from dsr.exports.services import package_read
-from dsr.notifications.services import _send as send_subject_email
+from dsr.notifications.services import email_render, email_send, email_send_to_subject
 from dsr.staff.roles import has_permission
 from dsr.systems.models import System
 from dsr.systems.services import system_build_connector
@@ -100,7 +95,7 @@ def request_extend(
 def email_send_extension(*, request: DataSubjectRequest) -> None:
     """The extension notice to the person: new due date, the reason, and the legal basis."""
     with translation.override(request.language):
-        send_subject_email(
+        email_send_to_subject(
             template="extended",
             subject=_("We need more time for your request %(ref)s") % {"ref": request.reference},
             request=request,
@@ -203,18 +198,6 @@ def identity_reveal(*, request_id: uuid.UUID | str, actor: str) -> Identity:
         request = DataSubjectRequest.objects.get(pk=request_id)
         audit_record(actor=actor, action="request.identity_revealed", request_id=request.pk)
     return Identity(email=request.email, full_name=request.full_name, phone=request.phone)
-
-
-def package_download(*, request: DataSubjectRequest, actor: str) -> bytes:
-    """The decrypted access package; counts the download and audits it.
-
-    Raises ``AccessPackage.DoesNotExist`` when there is none (or it was purged).
-    """
-    content = package_read(request=request)
-    with transaction.atomic():
-        AccessPackage.objects.filter(request=request).update(downloads=F("downloads") + 1)
-        audit_record(actor=actor, action="package.downloaded", request_id=request.pk)
-    return content
 
 
 # --- bulk actions on the queue ------------------------------------------------------------------
@@ -394,8 +377,7 @@ def digest_send(*, now: datetime | None = None) -> int:
         "site_url": settings.SITE_URL,
         "limit": DIGEST_LIMIT,
     }
-    text = render_to_string("emails/digest.txt", context)
-    html = render_to_string("emails/digest.html", context)
+    text, html = email_render(template="digest", context=context)
     subject = _("DSR Hub: %(overdue)d overdue, %(soon)d due within %(days)d days") % {
         "overdue": overdue_total,
         "soon": soon_total,
@@ -410,8 +392,6 @@ def digest_send(*, now: datetime | None = None) -> int:
     )
     sent = 0
     for address in recipients:  # one message each: staff do not see each other's addresses
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
-        message.attach_alternative(html, "text/html")
-        message.send()
+        email_send(subject=subject, to=address, text=text, html=html)
         sent += 1
     return sent

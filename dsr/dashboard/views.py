@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -61,6 +62,7 @@ from dsr.dashboard.forms import (
 )
 from dsr.dashboard.models import ManualTask
 from dsr.exports.models import AccessPackage
+from dsr.exports.views import package_response
 from dsr.staff import totp
 from dsr.staff.models import Role
 from dsr.staff.roles import has_permission, mask_email, role_of
@@ -541,16 +543,12 @@ def request_reveal_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResp
 
 @require_GET
 @staff_view("package.download")
-def request_package_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+def request_package_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponseBase:
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
     try:
-        content = services.package_download(request=dsr, actor=actor(request.user))
+        return package_response(dsr=dsr, actor=actor(request.user))
     except AccessPackage.DoesNotExist:
         raise Http404 from None
-    response = HttpResponse(content, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{dsr.reference}.zip"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 # --- systems --------------------------------------------------------------------------------------

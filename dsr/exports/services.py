@@ -438,6 +438,22 @@ def package_stream(*, package: AccessPackage) -> Iterator[bytes]:
         yield from crypto.DecryptingReader(handle).chunks()
 
 
+def package_download(*, request: DataSubjectRequest, actor: str) -> tuple[AccessPackage, Iterator[bytes]]:
+    """The request's current package and its decrypted chunks; the download is counted and audited.
+
+    Raises ``AccessPackage.DoesNotExist`` when there is none, or it expired or was purged.
+    """
+    from django.db.models import F
+
+    from dsr.exports.models import AccessPackage
+
+    package = package_get_current(request=request)
+    with transaction.atomic():
+        AccessPackage.objects.filter(pk=package.pk).update(downloads=F("downloads") + 1)
+        audit_record(actor=actor, action="package.downloaded", request_id=request.pk)
+    return package, package_stream(package=package)
+
+
 def package_read(*, request: DataSubjectRequest) -> bytes:
     """The whole plain zip in memory; for tests and small packages. Downloads use ``package_stream``."""
     return b"".join(package_stream(package=package_get_current(request=request)))

@@ -8,19 +8,33 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from dsr.api.selectors import request_get_for_subject
-from dsr.api.views import _package_response
 from dsr.exports.models import AccessPackage
-from dsr.exports.services import package_get_current
+from dsr.exports.services import package_download, package_get_current
 from dsr.identity.models import Purpose
 from dsr.identity.services import VerificationError, challenge_check, challenge_issue
 from dsr.notifications.services import download_token_state, email_send_code
+from dsr.workflow.models import DataSubjectRequest
+
+
+def package_response(*, dsr: DataSubjectRequest, actor: str) -> StreamingHttpResponse:
+    """Stream the decrypted package (memory stays flat however large it is); counted and audited.
+
+    Raises ``AccessPackage.DoesNotExist`` when there is nothing to download; each caller answers
+    that in its own way (a JSON 404, a 404 page).
+    """
+    package, chunks = package_download(request=dsr, actor=actor)
+    response = StreamingHttpResponse(chunks, content_type="application/zip")
+    response["Content-Length"] = str(package.size)
+    response["Content-Disposition"] = f'attachment; filename="{dsr.reference}.zip"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @never_cache
@@ -53,7 +67,7 @@ def download_page(request: HttpRequest, request_id: uuid.UUID) -> HttpResponseBa
                 challenge_check(
                     request_id=dsr.pk, code=request.POST.get("code", ""), purpose=Purpose.DOWNLOAD
                 )
-                return _package_response(dsr, actor="subject")
+                return package_response(dsr=dsr, actor="subject")
         except VerificationError as exc:
             context["error"] = exc.message
             context["code_sent"] = request.POST.get("action") != "send"

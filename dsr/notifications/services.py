@@ -67,13 +67,28 @@ def status_url(*, request: DataSubjectRequest) -> str:
     return f"{settings.SITE_URL}/status/{request.reference}/{status_signature(reference=request.reference)}/"
 
 
-def _send(*, template: str, subject: str, request: DataSubjectRequest, context: dict[str, Any]) -> None:
-    context = {"request": request, "site_url": settings.SITE_URL, **context}
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[request.email])
+def email_render(*, template: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The (text, html) bodies of ``templates/emails/<template>.txt`` and ``.html``."""
+    return (
+        render_to_string(f"emails/{template}.txt", context),
+        render_to_string(f"emails/{template}.html", context),
+    )
+
+
+def email_send(*, subject: str, to: str, text: str, html: str, headers: dict[str, str] | None = None) -> None:
+    """Send one multipart e-mail (plain text with an HTML alternative) to one address."""
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+def email_send_to_subject(
+    *, template: str, subject: str, request: DataSubjectRequest, context: dict[str, Any]
+) -> None:
+    """Render the template pair for the request's person and send it to the request's address."""
+    context = {"request": request, "site_url": settings.SITE_URL, **context}
+    text, html = email_render(template=template, context=context)
+    email_send(subject=subject, to=request.email, text=text, html=html)
 
 
 def email_send_code(*, request: DataSubjectRequest, code: str, purpose: str = "verify") -> None:
@@ -84,7 +99,7 @@ def email_send_code(*, request: DataSubjectRequest, code: str, purpose: str = "v
             if purpose == "verify"
             else _("Your download code for request %(ref)s")
         ) % {"ref": request.reference}
-        _send(
+        email_send_to_subject(
             template="verification_code",
             subject=subject,
             request=request,
@@ -99,7 +114,7 @@ def email_send_code(*, request: DataSubjectRequest, code: str, purpose: str = "v
 def email_send_status_link(*, request: DataSubjectRequest) -> None:
     """Send the link to the request's status page again (asked for on the portal)."""
     with translation.override(request.language):
-        _send(
+        email_send_to_subject(
             template="status_link",
             subject=_("The status page of your request %(ref)s") % {"ref": request.reference},
             request=request,
@@ -122,7 +137,7 @@ def email_send_status(*, request: DataSubjectRequest, kind: str) -> None:
             context["ttl_days"] = settings.DSR_PACKAGE_TTL.days
         if kind == "completed":
             context["jobs"] = list(request.jobs.select_related("system").order_by("system__name"))
-        _send(
+        email_send_to_subject(
             template=kind,
             subject=subjects[kind] % {"ref": request.reference},
             request=request,

@@ -20,9 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +28,7 @@ from django.utils.translation import gettext as _
 from connectors import ErasureMethod, ErasureResult, JobHandle, PermanentError, Record, TransientError
 from connectors.manual.handoff import handoff_kind
 from dsr.audit.services import audit_record
+from dsr.notifications.services import email_render, email_send
 from dsr.staff.roles import has_permission
 from dsr.tasks.models import Task, TaskKind, TaskStatus
 from dsr.workflow.models import Action, ConnectorJob, Status
@@ -395,15 +394,15 @@ def vendor_email_send(*, task: Task, controller_name: str = "") -> None:
         if task.action == Action.ERASE
         else _("Access instruction %(ref)s: please send a data subject's personal data")
     ) % {"ref": request.reference}
-    message = EmailMultiAlternatives(
-        subject=title,
-        body=render_to_string("emails/vendor_instruction.txt", context),
-        to=[task.recipient],
-        headers={"X-DSR-Reference": request.reference},
-    )
-    message.attach_alternative(render_to_string("emails/vendor_instruction.html", context), "text/html")
+    text, html = email_render(template="vendor_instruction", context=context)
     try:
-        message.send()
+        email_send(
+            subject=title,
+            to=task.recipient,
+            text=text,
+            html=html,
+            headers={"X-DSR-Reference": request.reference},
+        )
     except OSError as exc:  # SMTP down: the job retries with backoff, the task stays unsent
         raise TransientError(f"could not send the instruction e-mail: {type(exc).__name__}") from None
     now = timezone.now()
