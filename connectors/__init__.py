@@ -12,6 +12,7 @@ from connectors.errors import (
     RateLimited,
     TransientError,
 )
+from connectors.handoff import HANDOFF, HandoffConfig, HandoffConnector, handoff_kind, is_handoff
 from connectors.types import (
     CheckResult,
     ErasureMethod,
@@ -24,6 +25,7 @@ from connectors.types import (
 )
 
 __all__ = [
+    "HANDOFF",
     "AuthError",
     "Capability",
     "CheckResult",
@@ -33,6 +35,8 @@ __all__ = [
     "ConnectorError",
     "ErasureMethod",
     "ErasureResult",
+    "HandoffConfig",
+    "HandoffConnector",
     "JobHandle",
     "PermanentError",
     "RateLimited",
@@ -40,5 +44,7 @@ __all__ = [
     "Retained",
     "Subject",
     "TransientError",
+    "handoff_kind",
+    "is_handoff",
     "normalise_email",
 ]

@@ -1,7 +1,8 @@
-"""Manual task connector (``manual``) and the hand-off base shared with ``vendor_email``."""
+"""Manual task connector (``manual``); the hand-off base it shares with ``vendor_email`` is the SDK's
+``connectors.handoff`` (re-exported here for compatibility)."""
 
+from connectors.handoff import HANDOFF, HandoffConfig, HandoffConnector, handoff_kind, is_handoff
 from connectors.manual.connector import ManualConfig, ManualConnector
-from connectors.manual.handoff import HANDOFF, HandoffConfig, HandoffConnector, handoff_kind, is_handoff
 
 __all__ = [
     "HANDOFF",

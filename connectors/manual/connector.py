@@ -3,7 +3,7 @@
 For a system without an API (a paper archive, a legacy tool). The platform opens a task assigned to
 ``assignee`` (or unassigned), due ``due_days`` from now or at the request's due date if earlier; the
 job waits until the person completes it in the staff API, with an uploaded data file (access) or the
-counts of what they erased (erasure). See README.md and :mod:`connectors.manual.handoff`.
+counts of what they erased (erasure). See README.md and :mod:`connectors.handoff`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import ClassVar
 from pydantic import Field, field_validator
 
 from connectors.base import Capability
-from connectors.manual.handoff import HandoffConfig, HandoffConnector
+from connectors.handoff import HandoffConfig, HandoffConnector
 from connectors.types import CheckResult
 
 

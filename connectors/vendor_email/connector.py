@@ -16,7 +16,7 @@ from typing import ClassVar
 from pydantic import Field, field_validator
 
 from connectors.base import Capability
-from connectors.manual.handoff import HandoffConfig, HandoffConnector
+from connectors.handoff import HandoffConfig, HandoffConnector
 from connectors.types import CheckResult
 
 # One address, no display name: the platform addresses the message itself.

@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 
 from dsr.api import serializers as s
 from dsr.api.permissions import StaffPermission
-from dsr.api.selectors import request_get_for_staff, request_get_for_subject, request_list
 from dsr.api.throttles import EmailRateThrottle, IpRateThrottle
 from dsr.audit.models import AuditEvent
 from dsr.exports.models import AccessPackage
@@ -29,6 +28,7 @@ from dsr.notifications.services import download_token_check, email_send_code
 from dsr.staff.roles import has_permission
 from dsr.workflow import services
 from dsr.workflow.models import Channel, Status
+from dsr.workflow.selectors import QueueFilters, request_get_for_staff, request_get_for_subject, request_queue
 
 
 def _actor(request: Request) -> str:
@@ -185,7 +185,7 @@ class StaffRequestListApi(ListAPIView):
         ):
             # A role that sees masked identities must not learn them by searching either.
             raise PermissionDenied("Your role cannot search by e-mail address.")
-        return request_list(**filters.validated_data)
+        return request_queue(filters=QueueFilters(**filters.validated_data), user=self.request.user)
 
 
 class StaffRequestDetailApi(StaffApi):

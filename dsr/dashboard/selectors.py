@@ -15,62 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from dsr.audit.models import AuditEvent
 from dsr.systems.models import System
 from dsr.workflow.models import TERMINAL_STATUSES, ConnectorJob, DataSubjectRequest, JobStatus
-from dsr.workflow.services import email_blind_index
 
 
 def open_requests() -> QuerySet[DataSubjectRequest]:
     """Requests whose legal clock is still running (not completed, denied, expired or cancelled)."""
     return DataSubjectRequest.objects.exclude(status__in=TERMINAL_STATUSES).order_by("due_at", "received_at")
-
-
-@dataclass(frozen=True)
-class QueueFilters:
-    status: str = ""
-    type: str = ""
-    jurisdiction: str = ""
-    system: str = ""  # a system key: requests with a job on that system
-    overdue: bool = False
-    due_soon: bool = False  # open and due within DSR_DUE_SOON (7 days by default)
-    assignee: str = ""  # a username, "me" or "none"
-    q: str = ""  # a reference, or an e-mail address (looked up through the blind index)
-    sort: str = "due"  # "due" (soonest first) or "-due"
-    nothing: bool = False  # a refused search: match no request
-
-
-def queue(*, filters: QueueFilters, user: Any, now: datetime | None = None) -> QuerySet[DataSubjectRequest]:
-    """The request queue for ``filters``. An e-mail search goes through the blind index only:
-    identities are encrypted and never scanned in clear."""
-    now = now or timezone.now()
-    qs = DataSubjectRequest.objects.select_related("assignment__assignee").prefetch_related("jobs")
-    if filters.nothing:
-        return qs.none()
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.type:
-        qs = qs.filter(type=filters.type)
-    if filters.jurisdiction:
-        qs = qs.filter(jurisdiction=filters.jurisdiction.strip().upper())
-    if filters.system:
-        qs = qs.filter(jobs__system__key=filters.system).distinct()
-    if filters.overdue or filters.due_soon:
-        qs = qs.exclude(status__in=TERMINAL_STATUSES)
-    if filters.overdue:
-        qs = qs.filter(due_at__lt=now)
-    if filters.due_soon:
-        qs = qs.filter(due_at__gte=now, due_at__lte=now + settings.DSR_DUE_SOON)
-    if filters.assignee == "none":
-        qs = qs.filter(assignment__isnull=True)
-    elif filters.assignee == "me":
-        qs = qs.filter(assignment__assignee=user)
-    elif filters.assignee:
-        qs = qs.filter(assignment__assignee__username=filters.assignee)
-    q = filters.q.strip()
-    if "@" in q:
-        qs = qs.filter(email_index=email_blind_index(q))
-    elif q:
-        qs = qs.filter(reference=q.upper())
-    order = "-due_at" if filters.sort == "-due" else "due_at"
-    return qs.order_by(order, "received_at")
 
 
 @dataclass(frozen=True)

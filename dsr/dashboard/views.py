@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dsr.api.selectors import request_get_for_staff
 from dsr.audit.models import AuditEvent
 from dsr.audit.services import audit_record
 from dsr.dashboard import charts, reports, selectors, services
@@ -70,6 +69,7 @@ from dsr.staff.services import staff_create
 from dsr.systems.models import System
 from dsr.workflow import services as workflow
 from dsr.workflow.models import RequestType, Status
+from dsr.workflow.selectors import QueueFilters, request_get_for_staff, request_queue
 from dsr.workflow.services import RequestInputError
 from dsr.workflow.transitions import TransitionNotAllowed
 
@@ -189,19 +189,19 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- the queue ------------------------------------------------------------------------------------
 
 
-def _queue_filters(request: HttpRequest) -> tuple[QueueFilterForm, selectors.QueueFilters]:
+def _queue_filters(request: HttpRequest) -> tuple[QueueFilterForm, QueueFilters]:
     form = QueueFilterForm(
         request.GET or None,
         assignees=selectors.assignable_staff(),
         due_soon_days=settings.DSR_DUE_SOON.days,
     )
     data = form.cleaned_data if form.is_valid() else {}
-    filters = selectors.QueueFilters(
+    filters = QueueFilters(
         status=data.get("status") or "",
         type=data.get("type") or "",
         jurisdiction=data.get("jurisdiction") or "",
         system=data.get("system") or "",
-        overdue=bool(data.get("overdue")),
+        overdue=True if data.get("overdue") else None,
         due_soon=bool(data.get("due_soon")),
         assignee=data.get("assignee") or "",
         q=data.get("q") or "",
@@ -219,7 +219,7 @@ def _queue_filters(request: HttpRequest) -> tuple[QueueFilterForm, selectors.Que
 def queue_view(request: HttpRequest) -> HttpResponse:
     form, filters = _queue_filters(request)
     now = timezone.now()
-    page = Paginator(selectors.queue(filters=filters, user=request.user, now=now), 50).get_page(
+    page = Paginator(request_queue(filters=filters, user=request.user, now=now), 50).get_page(
         request.GET.get("page")
     )
     rows = [
@@ -296,7 +296,7 @@ def queue_export_view(request: HttpRequest) -> HttpResponse:
     """The filtered queue as CSV. E-mails in clear only for roles that may see identities."""
     _form, filters = _queue_filters(request)
     clear = has_permission(request.user, "request.view_identity")
-    qs = selectors.queue(filters=filters, user=request.user)
+    qs = request_queue(filters=filters, user=request.user)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="dsr-requests.csv"'
     response["Cache-Control"] = "no-store"

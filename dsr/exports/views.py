@@ -14,13 +14,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from dsr.api.selectors import request_get_for_subject
 from dsr.exports.models import AccessPackage
 from dsr.exports.services import package_download, package_get_current
 from dsr.identity.models import Purpose
 from dsr.identity.services import VerificationError, challenge_check, challenge_issue
 from dsr.notifications.services import download_token_state, email_send_code
 from dsr.workflow.models import DataSubjectRequest
+from dsr.workflow.selectors import request_get_for_subject
 
 
 def package_response(*, dsr: DataSubjectRequest, actor: str) -> StreamingHttpResponse:

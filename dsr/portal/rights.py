@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from dsr.workflow import deadlines
 from dsr.workflow.models import UNVERIFIED_TYPES, RequestType
-from dsr.workflow.services import deadline_type_for, request_types_for
+from dsr.workflow.services import request_types_for
 
 # Names of the supported jurisdictions, translatable (the rule table holds English names only).
 JURISDICTION_NAMES: dict[str, Promise] = {
@@ -166,9 +166,9 @@ def rights_offered(jurisdiction: str, *, now: datetime | None = None) -> list[Ri
     regime = deadlines.regime_for(jurisdiction)
     offers = []
     for request_type in request_types_for(jurisdiction):
-        rule = regime.rule(deadline_type_for(request_type))
+        rule = regime.rule(request_type)
         schedule = deadlines.schedule_for(
-            jurisdiction=jurisdiction, request_type=deadline_type_for(request_type), received_at=now
+            jurisdiction=jurisdiction, request_type=request_type, received_at=now
         )
         offers.append(
             RightOffer(

@@ -18,7 +18,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from dsr.api.selectors import request_get_for_subject
 from dsr.exports.models import AccessPackage
 from dsr.identity.services import (
     CodeExpired,
@@ -56,10 +55,10 @@ from dsr.workflow.models import (
     RequestType,
     Status,
 )
+from dsr.workflow.selectors import request_get_for_subject
 from dsr.workflow.services import (
     AgentInput,
     RequestInputError,
-    deadline_type_for,
     request_create,
     request_resend_code,
     request_types_for,
@@ -313,9 +312,7 @@ def status(request: HttpRequest, reference: str, signature: str) -> HttpResponse
             "is_open": not dsr.is_terminal,
             "download_url": download_url,
             "has_agent": AuthorizedAgent.objects.filter(request=dsr).exists(),
-            "legal_basis": deadlines.regime_for(dsr.jurisdiction)
-            .rule(deadline_type_for(dsr.type))
-            .respond_citation,
+            "legal_basis": deadlines.regime_for(dsr.jurisdiction).rule(dsr.type).respond_citation,
         },
     )
 

@@ -1,6 +1,6 @@
 """Tasks for hand-off connectors: open them, answer the worker's polls, complete them.
 
-The platform side of :mod:`connectors.manual.handoff`. The worker calls :func:`task_open` with the
+The platform side of :mod:`connectors.handoff`. The worker calls :func:`task_open` with the
 handle a hand-off connector returned and :func:`task_poll` whenever the waiting job is due; staff
 complete tasks with :func:`task_complete` (API), processors with :func:`vendor_confirm` (the signed
 link of the instruction e-mail). Completing stores the result on the task and wakes the job, so the
@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from connectors import ErasureMethod, ErasureResult, JobHandle, PermanentError, Record, TransientError
-from connectors.manual.handoff import handoff_kind
+from connectors.handoff import handoff_kind
 from dsr.audit.services import audit_record
 from dsr.notifications.services import email_render, email_send
 from dsr.staff.roles import has_permission

@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_RULES_PATH",
     "MONTH_CONVENTIONS",
     "REQUEST_TYPES",
+    "SAME_CLOCK_AS",
     "Calendar",
     "CalendarNotCovered",
     "Deadline",
@@ -69,6 +70,11 @@ DEFAULT_RULES_PATH = Path(__file__).with_name("jurisdictions.yaml")
 
 #: Request types a regime may grant. ``appeal`` is the US-state appeal of a denial.
 REQUEST_TYPES: tuple[str, ...] = ("access", "erasure", "correction", "opt_out", "appeal")
+#: Request types with no row of their own in the rule table: they run on another right's clock.
+#: An objection to direct marketing (GDPR Art. 21(3); an opt-out of targeted advertising in the US
+#: states) follows the regime's opt-out rule. Every lookup maps through this, so callers pass the
+#: request's own type.
+SAME_CLOCK_AS: Mapping[str, str] = MappingProxyType({"marketing": "opt_out"})
 MONTH_CONVENTIONS: tuple[str, ...] = ("same_date_next_month", "day_after_receipt")
 
 PeriodUnit = Literal["months", "calendar_days", "business_days"]
@@ -184,13 +190,20 @@ class Regime:
         """Request type -> citation of the right itself."""
         return MappingProxyType({rule.request_type: rule.citation for rule in self.rules})
 
+    def grants(self, request_type: str) -> bool:
+        """True when a request of ``request_type`` (its own type, e.g. ``marketing``) may be filed."""
+        return SAME_CLOCK_AS.get(request_type, request_type) in self.rights
+
     def rule(self, request_type: str) -> RightRule:
+        """The rule a request of ``request_type`` follows (mapped through :data:`SAME_CLOCK_AS`)."""
+        clock = SAME_CLOCK_AS.get(request_type, request_type)
         for rule in self.rules:
-            if rule.request_type == request_type:
+            if rule.request_type == clock:
                 return rule
-        if request_type not in REQUEST_TYPES:
+        if clock not in REQUEST_TYPES:
+            known = (*REQUEST_TYPES, *SAME_CLOCK_AS)
             raise UnsupportedRequestType(
-                f"unknown request type {request_type!r}; expected one of {', '.join(REQUEST_TYPES)}"
+                f"unknown request type {request_type!r}; expected one of {', '.join(known)}"
             )
         raise UnsupportedRequestType(
             f"{self.name} ({self.code}) grants no {request_type!r} right; it grants: {', '.join(self.rights)}"

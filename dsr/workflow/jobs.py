@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from connectors import Capability, Connector, ErasureResult, JobHandle, Subject
 from connectors.errors import PermanentError, RateLimited, TransientError
-from connectors.manual.handoff import HandoffConnector, is_handoff
+from connectors.handoff import HandoffConnector, is_handoff
 from dsr.audit.services import audit_record
 from dsr.exports.services import access_part_write
 from dsr.systems.services import system_build_connector

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from connectors import Capability, registry
-from connectors.manual.handoff import HandoffConnector
+from connectors.handoff import HandoffConnector
 from connectors.types import normalise_email, normalise_phone
 from dsr.identity import crypto
 from dsr.identity.models import Purpose
@@ -69,10 +69,6 @@ def _runs(action: str, connector_key: str) -> bool:
     return action in RUNNABLE_ACTIONS or issubclass(kind, HandoffConnector)
 
 
-# The deadline rule a request type follows where the rule table has no row of its own: an
-# objection to direct marketing (GDPR Art. 21(3)) runs on the regime's opt-out clock.
-DEADLINE_TYPE = {RequestType.MARKETING: "opt_out"}
-
 AGENT_PERMISSION_MAX_BYTES = 5 * 1024 * 1024
 # Signed-permission files: sniffed from their first bytes, never trusted from the upload's name.
 _PERMISSION_TYPES = (
@@ -94,18 +90,13 @@ def email_blind_index(email: str) -> str:
     return crypto.blind_index(normalise_email(email), purpose="email")
 
 
-def deadline_type_for(request_type: str) -> str:
-    """The rule-table row (``jurisdictions.yaml``) whose clock a request type follows."""
-    return DEADLINE_TYPE.get(RequestType(request_type), request_type)
-
-
 def request_types_for(jurisdiction: str) -> tuple[str, ...]:
     """Request types a person living in ``jurisdiction`` may file, in ``RequestType`` order.
 
     Raises ``deadlines.UnknownJurisdiction`` for an unsupported code.
     """
-    granted = set(deadlines.rights_for(jurisdiction))
-    return tuple(t for t in RequestType.values if deadline_type_for(t) in granted)
+    regime = deadlines.regime_for(jurisdiction)
+    return tuple(t for t in RequestType.values if regime.grants(t))
 
 
 @dataclass(frozen=True)
@@ -176,7 +167,7 @@ def request_create(
         raise RequestInputError(
             {"jurisdiction": f"'{jurisdiction}' is not a supported jurisdiction code."}
         ) from None
-    if type not in RequestType.values or deadline_type_for(type) not in deadlines.rights_for(jurisdiction):
+    if type not in RequestType.values or not regime.grants(type):
         raise RequestInputError(
             {"type": f"The law of {jurisdiction} does not grant a right of {type} requests."}
         )
@@ -184,9 +175,7 @@ def request_create(
         raise RequestInputError({"details": gettext("Tell us what is wrong and how it should read.")})
     permission = _agent_read_permission(agent) if agent is not None else None
     received_at = timezone.now()
-    schedule = deadlines.schedule_for(
-        jurisdiction=jurisdiction, request_type=deadline_type_for(type), received_at=received_at
-    )
+    schedule = deadlines.schedule_for(jurisdiction=jurisdiction, request_type=type, received_at=received_at)
     with transaction.atomic():
         request = DataSubjectRequest.objects.create(
             type=type,

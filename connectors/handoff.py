@@ -95,7 +95,7 @@ class HandoffConnector(Connector):
     def access(self, subject: Subject) -> Iterator[Record]:
         raise PermanentError(
             f"{self.key}: a person collects this data; run it through the platform, which opens a task "
-            "(see connectors/manual/handoff.py)"
+            "(see connectors/handoff.py)"
         )
 
     def erase(self, subject: Subject) -> ErasureResult | JobHandle:
