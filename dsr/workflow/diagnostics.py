@@ -32,7 +32,7 @@ from dsr.systems.services import system_connector_config
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest
 
 FORMAT = 1
-_EMAIL = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+\.[^\s@<>()\[\]\"',;:]+")
+_EMAIL = re.compile(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
 # Audit event data worth a troubleshooter's time; anything else (notes, messages) is left out.
 _EVENT_KEYS = frozenset(
