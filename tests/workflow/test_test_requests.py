@@ -135,3 +135,29 @@ def test_the_test_request_endpoint_refuses_test_false_and_a_correction_without_d
     assert ungranted.status_code == 400
     assert ungranted.json() == {"details": "Tell us what is wrong and how it should read."}
     assert not DataSubjectRequest.objects.exists()
+
+
+def test_a_test_request_opens_no_hand_off_task_and_contacts_nobody(
+    staff_client, smtp: SmtpListener, django_capture_on_commit_callbacks
+) -> None:
+    from dsr.tasks.models import Task
+
+    SystemFactory(
+        key="archive", name="Archive", connector="manual", config={"instructions": "Search the archive"}
+    )
+    approver = staff_client("approver")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = approver.post(
+            "/api/v1/staff/test-requests",
+            {"type": "erasure", "email": "tester@example.com", "jurisdiction": "DE"},
+            format="json",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        approver.post(f"/api/v1/staff/requests/{created.json()['id']}/approve")
+    job = ConnectorJob.objects.get()
+    assert (job.status, job.records_found, job.records_erased) == (JobStatus.SUCCEEDED, 0, 0)
+    assert job.detail["dry_run"] is True
+    assert job.detail["notes"] == "dry run (Manual task): no task was opened and nobody was contacted"
+    assert not Task.objects.exists()
+    assert DataSubjectRequest.objects.get().status == Status.COMPLETED
+    assert smtp.messages == []
