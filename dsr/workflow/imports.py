@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from dsr.audit.services import audit_record
 from dsr.workflow import deadlines
-from dsr.workflow.models import UNVERIFIED_TYPES, Channel, DataSubjectRequest, RequestType
+from dsr.workflow.models import UNVERIFIED_TYPES, Channel, DataSubjectRequest, RequestType, Status
 from dsr.workflow.services import RequestInputError, request_create, request_types_for
 
 REQUIRED_COLUMNS = ("type", "email", "jurisdiction", "received_at", "external_id")
@@ -90,6 +90,10 @@ class RowOutcome:
     test: bool
     received_on: date  # calendar dates in the jurisdiction's timezone, as its deadlines count them
     due_on: date
+
+    @property
+    def status_label(self) -> str:
+        return str(Status(self.status).label)
 
 
 @dataclass
