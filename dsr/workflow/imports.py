@@ -157,13 +157,19 @@ def _received_at(value: str, *, jurisdiction: str | None) -> datetime:
     return parsed
 
 
+def _delimiter(header: str) -> str:
+    """Comma, or the semicolon (or tab) that spreadsheets in many locales write instead."""
+    return max((",", ";", "\t"), key=header.count) if header else ","
+
+
 def import_parse(*, text: str, allow_verified: bool) -> tuple[list[ImportRow], list[RowError]]:
     """Read and check every row of a CSV file; returns the valid rows and every problem found.
 
     ``allow_verified``: whether the importer may mark rows as already verified (admins only).
     """
     errors: list[RowError] = []
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text.partition("\n")[0]))
     try:
         header = next(reader)
     except StopIteration:

@@ -159,3 +159,9 @@ def test_an_imported_unverified_request_is_not_expired_for_its_old_receipt_date(
         created_at=timezone.now() - settings.DSR_UNVERIFIED_EXPIRY - timedelta(hours=1)
     )
     assert requests_expire_unverified() == 1
+
+
+def test_a_spreadsheet_saved_with_semicolons_imports_the_same(tmp_path) -> None:
+    out, _err = run(tmp_path, BACKLOG.replace(",", ";"))
+    assert out.splitlines()[-1] == "2 created, 0 already imported."
+    assert DataSubjectRequest.objects.get(external_id="ZD-1001").full_name == "Ana Ruiz"
