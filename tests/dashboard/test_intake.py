@@ -293,3 +293,55 @@ def test_the_bundle_needs_a_staff_member_and_an_existing_request(api, staff_clie
     )
     assert missing.status_code == 404
     assert not AuditEvent.objects.filter(action="request.diagnostics_exported").exists()
+
+
+# --- the role matrix of these pages and endpoints --------------------------------------------------
+
+EVERYONE = {"viewer", "agent", "approver", "admin"}
+DECIDERS = {"approver", "admin"}
+MATRIX = [
+    ("dashboard", "GET", "/dashboard/import/", None, DECIDERS),
+    ("dashboard", "POST", "/dashboard/import/", "upload", DECIDERS),
+    ("dashboard", "POST", "/dashboard/test-requests/", "test", DECIDERS),
+    ("dashboard", "GET", "/dashboard/requests/{id}/diagnostics.json", None, EVERYONE),
+    ("api", "POST", "/api/v1/staff/test-requests", "test", DECIDERS),
+    ("api", "GET", "/api/v1/staff/requests/{id}/diagnostics", None, EVERYONE),
+]
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "viewer", "agent", "approver", "admin"])
+@pytest.mark.parametrize(
+    ("face", "method", "path", "body", "allowed"), MATRIX, ids=[f"{m[1]} {m[2]}" for m in MATRIX]
+)
+def test_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
+    dashboard_client, api, staff_client, persona, face, method, path, body, allowed
+) -> None:
+    existing = RequestFactory()
+    url = path.format(id=existing.pk)
+    if face == "dashboard":
+        client = dashboard_client(persona)
+    else:
+        client = api if persona == "anonymous" else staff_client(persona)
+    data: dict | None = None
+    if body == "upload":
+        data = {"step": "check", "file": SimpleUploadedFile("b.csv", CSV.encode(), content_type="text/csv")}
+    elif body == "test":
+        data = {"type": "access", "email": "tester@example.com", "jurisdiction": "DE"}
+    requests_before, events_before = DataSubjectRequest.objects.count(), AuditEvent.objects.count()
+    response = client.get(url) if method == "GET" else client.post(url, data)
+    if persona in allowed:
+        assert response.status_code in (200, 201, 302), response.content[:300]
+        if body == "test":
+            assert DataSubjectRequest.objects.filter(is_test=True).count() == 1
+        return
+    if persona == "anonymous" and face == "dashboard":
+        assert response.status_code == 302
+        assert response["Location"].startswith("/dashboard/login/")
+    elif persona == "anonymous":
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 403
+    assert (DataSubjectRequest.objects.count(), AuditEvent.objects.count()) == (
+        requests_before,
+        events_before,
+    )
