@@ -63,3 +63,15 @@ urlpatterns = [
         "staff/tasks/<int:task_id>/complete", views.StaffTaskCompleteApi.as_view(), name="staff-task-complete"
     ),
 ]
+
+# Test requests and the diagnostics bundle (issue 17).
+from dsr.api import intake_views  # noqa: E402
+
+urlpatterns += [
+    path("staff/test-requests", intake_views.StaffTestRequestCreateApi.as_view(), name="staff-test-request"),
+    path(
+        "staff/requests/<uuid:request_id>/diagnostics",
+        intake_views.StaffRequestDiagnosticsApi.as_view(),
+        name="staff-request-diagnostics",
+    ),
+]

@@ -1,7 +1,8 @@
 """Reports a regulator asks for: volumes, time to close, on-time share, and the CCPA §7102 metrics.
 
 All figures are computed from the requests themselves (received_at, closed_at, due_at, status,
-deny_reason), so they can be reproduced from the database at any time.
+deny_reason), so they can be reproduced from the database at any time. Test requests
+(``is_test``) are left out of every figure: they are a team checking its systems, not people.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ def requests_per_month(*, months: int = 12, now: datetime | None = None) -> list
     first = _month_start(now.astimezone(UTC).date(), months - 1)
     rows = {_month_start(first, -i): MonthRow(month=_month_start(first, -i)) for i in range(months)}
     counted = (
-        DataSubjectRequest.objects.filter(received_at__gte=datetime(first.year, first.month, 1, tzinfo=UTC))
+        DataSubjectRequest.objects.filter(
+            is_test=False, received_at__gte=datetime(first.year, first.month, 1, tzinfo=UTC)
+        )
         .annotate(m=TruncMonth("received_at", tzinfo=UTC))
         .values("m", "type", "status")
         .annotate(n=Count("pk"))
@@ -99,7 +102,10 @@ def close_stats(*, since: datetime, until: datetime) -> CloseStats:
     when there was a lawful extension)."""
     closed = list(
         DataSubjectRequest.objects.filter(
-            status__in=[Status.COMPLETED, Status.DENIED], closed_at__gte=since, closed_at__lt=until
+            status__in=[Status.COMPLETED, Status.DENIED],
+            closed_at__gte=since,
+            closed_at__lt=until,
+            is_test=False,
         ).only("received_at", "closed_at", "due_at")
     )
     days = [_days(r) for r in closed]
@@ -112,7 +118,11 @@ def close_stats(*, since: datetime, until: datetime) -> CloseStats:
 
 
 def overdue_requests(*, now: datetime | None = None) -> QuerySet[DataSubjectRequest]:
-    return open_requests().filter(due_at__lt=now or timezone.now()).select_related("assignment__assignee")
+    return (
+        open_requests()
+        .filter(due_at__lt=now or timezone.now(), is_test=False)
+        .select_related("assignment__assignee")
+    )
 
 
 # --- 11 CCR §7102 -----------------------------------------------------------------------------------
@@ -161,7 +171,7 @@ def ccpa_metrics(*, year: int, scope: str = "ccpa") -> list[CcpaRow]:
     """
     start = datetime(year, 1, 1, tzinfo=CCPA_TIMEZONE)
     end = datetime(year + 1, 1, 1, tzinfo=CCPA_TIMEZONE)
-    qs = DataSubjectRequest.objects.filter(received_at__gte=start, received_at__lt=end)
+    qs = DataSubjectRequest.objects.filter(received_at__gte=start, received_at__lt=end, is_test=False)
     if scope == "ccpa":
         qs = qs.filter(regime="CCPA")
     rows = {

@@ -41,3 +41,16 @@ urlpatterns = [
     path("staff/<int:user_id>/reset-2fa/", views.staff_reset_2fa_view, name="staff_reset_2fa"),
     path("settings/", views.settings_view, name="settings"),
 ]
+
+# Staff intake and troubleshooting (issue 17): backlog import, test requests, diagnostics bundle.
+from dsr.dashboard import intake_views  # noqa: E402
+
+urlpatterns += [
+    path("import/", intake_views.import_view, name="import"),
+    path("test-requests/", intake_views.test_request_view, name="test_request"),
+    path(
+        "requests/<uuid:request_id>/diagnostics.json",
+        intake_views.request_diagnostics_view,
+        name="request_diagnostics",
+    ),
+]

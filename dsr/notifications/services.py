@@ -85,7 +85,22 @@ def email_send(*, subject: str, to: str, text: str, html: str, headers: dict[str
 def email_send_to_subject(
     *, template: str, subject: str, request: DataSubjectRequest, context: dict[str, Any]
 ) -> None:
-    """Render the template pair for the request's person and send it to the request's address."""
+    """Render the template pair for the request's person and send it to the request's address.
+
+    A test request e-mails nobody: the message is not sent and the audit log records
+    ``email.not_sent`` with the reason "test request", so the team sees what would have gone out.
+    """
+    if request.is_test:
+        from dsr.audit.services import audit_record
+
+        log.info("e-mail %s for test request %s not sent", template, request.reference)
+        audit_record(
+            actor="system",
+            action="email.not_sent",
+            request_id=request.pk,
+            data={"template": template, "reason": "test request"},
+        )
+        return
     context = {"request": request, "site_url": settings.SITE_URL, **context}
     text, html = email_render(template=template, context=context)
     email_send(subject=subject, to=request.email, text=text, html=html)

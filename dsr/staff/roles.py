@@ -38,6 +38,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Tasks of hand-off connectors (manual, vendor_email): a person reports what they did.
     "task.view": _ALL,
     "task.complete": _WORKERS,
+    # Backlog import and test requests (issue 17): a decision about what enters the queue.
+    "request.import": _DECIDERS,
+    # Importing rows as already verified elsewhere (CCPA still requires verification, 11 CCR §7060):
+    # an administrator answers for it, and each attestation is audited.
+    "request.import_verified": frozenset({Role.ADMIN}),
+    "request.test": _DECIDERS,  # start a test request (dry-run connectors, no e-mail)
+    "request.diagnostics": _ALL,  # the troubleshooting bundle holds no identity and no secret
 }
 
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from connectors import Capability, Connector, ErasureResult, JobHandle, Subject
+from connectors import Capability, Connector, ErasureMethod, ErasureResult, JobHandle, Subject
 from connectors.errors import PermanentError, RateLimited, TransientError
 from connectors.handoff import HandoffConnector, is_handoff
 from dsr.audit.services import audit_record
@@ -171,13 +171,17 @@ def job_run(*, job_id: int) -> None:
     system = job.system
     connector: Connector | None = None
     try:
-        connector = system_build_connector(system=system)
+        # A test request runs the real connector in dry-run mode: it reads, and reports what it
+        # would erase or suppress, but writes nothing.
+        connector = system_build_connector(system=system, dry_run=job.request.is_test)
         if job.external_handle:
             handle = JobHandle.from_dict(job.external_handle)
             # A hand-off handle waits for a person: the platform answers its poll (dsr/tasks).
             outcome: object = (
                 task_poll(job=job, handle=handle) if is_handoff(handle) else connector.poll(handle)
             )
+        elif isinstance(connector, HandoffConnector) and connector.dry_run:
+            outcome = _handoff_dry_run(job, connector)
         elif isinstance(connector, HandoffConnector):
             handle = connector.handoff(_subject(job.request), Capability(job.action))
             outcome = task_open(job=job, handle=handle)
@@ -207,6 +211,20 @@ def job_run(*, job_id: int) -> None:
         if connector is not None:
             connector.close()
     request_check_finished(request_id=job.request_id)
+
+
+def _handoff_dry_run(job: ConnectorJob, connector: HandoffConnector) -> object:
+    """A test request opens no hand-off task and contacts nobody: an access part with no records,
+    or the connector's own dry-run result (found 0, nothing erased)."""
+    if job.action == Action.ACCESS:
+        return access_part_write(job=job, records=iter(()))
+    return ErasureResult(
+        found=0,
+        erased=0,
+        method=ErasureMethod.NONE,
+        dry_run=True,
+        notes=f"dry run ({connector.label}): no task was opened and nobody was contacted",
+    )
 
 
 def _message(connector: Connector | None, exc: BaseException) -> str:

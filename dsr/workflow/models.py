@@ -56,6 +56,11 @@ class Channel(models.TextChoices):
     API = "api", _("API")
     PORTAL = "portal", _("Web portal")
     STAFF = "staff", _("Entered by staff")
+    # Where a request imported from a backlog (``import_requests``) originally came in.
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Telephone")
+    MAIL = "mail", _("Postal mail")
+    IMPORT = "import", _("Imported")
 
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read out
@@ -103,6 +108,12 @@ class DataSubjectRequest(models.Model):
     details = EncryptedTextField(blank=True, default="")
     # Sent from a browser with the Global Privacy Control signal (Sec-GPC: 1, 11 CCR §7025).
     gpc_signalled = models.BooleanField(default=False)
+    # The request's id in the spreadsheet or tool it was imported from (or a batch intake's id):
+    # a second import of the same row finds it and creates nothing.
+    external_id = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # A test request (staff-created): connectors run in dry-run mode, nobody is e-mailed, and it
+    # is left out of the §7102 metrics and the reports.
+    is_test = models.BooleanField(default=False, db_index=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

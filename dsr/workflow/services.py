@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -148,6 +150,11 @@ def request_create(
     details: str = "",
     gpc_signalled: bool = False,
     agent: AgentInput | None = None,
+    received_at: datetime | None = None,
+    external_id: str | None = None,
+    is_test: bool = False,
+    verified_by: str = "",
+    actor: str = "subject",
 ) -> DataSubjectRequest:
     """Record a new request, start its legal clock and e-mail a verification code.
 
@@ -159,6 +166,19 @@ def request_create(
     once and is acknowledged by e-mail. ``gpc_signalled`` records that the browser sent the
     Global Privacy Control signal (11 CCR §7025). An ``agent`` files for the person with their
     signed permission (11 CCR §7063); the code still goes to the person.
+
+    Staff intake (the backlog import, test requests) also comes through here:
+
+    * ``received_at`` is the original receipt (the legal clock started then, 11 CCR §7021(b),
+      GDPR Art. 12(3)); it must not lie in the future. Default: now.
+    * ``external_id`` is the request's id in the tool it came from (unique: a re-import finds it).
+    * ``verified_by`` names the staff member (an admin: ``request.import_verified``) who attests
+      that the person was already verified elsewhere; no code is sent and the attestation is
+      audited as ``request.verified_by_staff``. CCPA still requires that verification
+      (11 CCR §7060); this records who answers for it.
+    * ``is_test`` marks a test request: there is no person to verify or e-mail, so it waits for
+      approval at once (``request.test_accepted``); its connectors run in dry-run mode.
+    * ``actor`` is who filed it, for the audit log.
     """
     jurisdiction = jurisdiction.strip().upper()
     try:
@@ -174,7 +194,12 @@ def request_create(
     if type == RequestType.CORRECTION and not details.strip():
         raise RequestInputError({"details": gettext("Tell us what is wrong and how it should read.")})
     permission = _agent_read_permission(agent) if agent is not None else None
-    received_at = timezone.now()
+    now = timezone.now()
+    if received_at is None:
+        received_at = now
+    elif received_at.tzinfo is None or received_at > now:
+        raise RequestInputError({"received_at": "The date of receipt must be a past, timezone-aware time."})
+    external_id = (external_id or "").strip() or None
     schedule = deadlines.schedule_for(jurisdiction=jurisdiction, request_type=type, received_at=received_at)
     with transaction.atomic():
         request = DataSubjectRequest.objects.create(
@@ -193,22 +218,24 @@ def request_create(
             due_explanation=schedule.respond.explanation,
             details=details.strip(),
             gpc_signalled=gpc_signalled,
+            external_id=external_id,
+            is_test=is_test,
         )
         from dsr.audit.services import audit_record
 
-        audit_record(
-            actor="subject",
-            action="request.received",
-            request_id=request.pk,
-            data={
-                "type": type,
-                "jurisdiction": jurisdiction,
-                "channel": channel,
-                "due_at": request.due_at,
-                "gpc": gpc_signalled,
-                "agent": agent is not None,
-            },
-        )
+        received: dict[str, Any] = {
+            "type": type,
+            "jurisdiction": jurisdiction,
+            "channel": channel,
+            "due_at": request.due_at,
+            "gpc": gpc_signalled,
+            "agent": agent is not None,
+        }
+        if external_id is not None:
+            received.update(external_id=external_id, received_at=received_at)
+        if is_test:
+            received["test"] = True
+        audit_record(actor=actor, action="request.received", request_id=request.pk, data=received)
         if agent is not None and permission is not None:
             data, content_type = permission
             path = default_storage.save(
@@ -231,10 +258,40 @@ def request_create(
                 data={"rule": "11 CCR §7026(d)" if type == RequestType.OPT_OUT else "GDPR Art. 21(3)"},
                 fields={"approved_at": received_at},
             )
+        elif verified_by or is_test:
+            request = _request_accept_for_staff(request=request, verified_by=verified_by, actor=actor)
         else:
             issued = challenge_issue(request_id=request.pk, purpose=Purpose.VERIFY)
             transaction.on_commit(lambda: email_send_code(request=request, code=issued.code), robust=True)
     return request
+
+
+def _request_accept_for_staff(
+    *, request: DataSubjectRequest, verified_by: str, actor: str
+) -> DataSubjectRequest:
+    """Move a staff-entered request past verification: attested by ``verified_by``, or a test
+    request (nobody to verify). It then follows the normal path (approval unless auto-approved)."""
+    target = Status.IN_PROGRESS if request.type in settings.DSR_AUTO_APPROVE else Status.AWAITING_APPROVAL
+    now = timezone.now()
+    fields: dict[str, Any] = {"approved_at": now} if target == Status.IN_PROGRESS else {}
+    if verified_by:
+        fields["verified_at"] = now
+        return request_transition(
+            request_id=request.pk,
+            to=target,
+            actor=verified_by,
+            event="request.verified_by_staff",
+            data={"external_id": request.external_id, "test": request.is_test},
+            fields=fields,
+        )
+    return request_transition(
+        request_id=request.pk,
+        to=target,
+        actor=actor,
+        event="request.test_accepted",
+        data={"rule": "test request: no person to verify; connectors run in dry-run mode"},
+        fields=fields,
+    )
 
 
 def request_resend_code(*, request_id: uuid.UUID | str) -> None:
@@ -515,10 +572,15 @@ def request_schedule_notifications(*, request: DataSubjectRequest, previous: str
 def requests_expire_unverified(*, batch_size: int = 500) -> int:
     """Expire requests never verified in time and purge their identity data (minimisation)."""
     cutoff = timezone.now() - settings.DSR_UNVERIFIED_EXPIRY
+    # An imported backlog request (it has an ``external_id``) may have been received long ago; its
+    # person gets the code only now, so its verification window runs from the import.
+    late = Q(external_id__isnull=True, received_at__lt=cutoff) | Q(
+        external_id__isnull=False, created_at__lt=cutoff
+    )
     ids = list(
-        DataSubjectRequest.objects.filter(
-            status=Status.PENDING_VERIFICATION, received_at__lt=cutoff
-        ).values_list("pk", flat=True)[:batch_size]
+        DataSubjectRequest.objects.filter(late, status=Status.PENDING_VERIFICATION).values_list(
+            "pk", flat=True
+        )[:batch_size]
     )
     for request_id in ids:
         request_transition(
