@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dsr.api.selectors import request_get_for_staff
+from dsr.workflow.selectors import request_get_for_staff
 from dsr.dashboard.auth import staff_view
 from dsr.dashboard.services import staff_actor
 from dsr.dashboard.views import _page
