@@ -14,11 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dsr.api.permissions import StaffPermission
-from dsr.workflow.selectors import request_get_for_staff
 from dsr.api.serializers import RequestCreatedOutput
 from dsr.workflow import services
 from dsr.workflow.diagnostics import request_diagnostics_export
 from dsr.workflow.models import Channel, RequestType
+from dsr.workflow.selectors import request_get_for_staff
 
 
 def _actor(request: Request) -> str:

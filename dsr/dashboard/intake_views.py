@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dsr.workflow.selectors import request_get_for_staff
 from dsr.dashboard.auth import staff_view
 from dsr.dashboard.services import staff_actor
 from dsr.dashboard.views import _page
@@ -27,6 +26,7 @@ from dsr.workflow import deadlines
 from dsr.workflow.diagnostics import request_diagnostics_export
 from dsr.workflow.imports import requests_import
 from dsr.workflow.models import Channel, RequestType
+from dsr.workflow.selectors import request_get_for_staff
 from dsr.workflow.services import RequestInputError, request_create
 
 IMPORT_MAX_BYTES = 1024 * 1024  # larger backlogs: ``manage.py import_requests``
