@@ -285,6 +285,7 @@ DSR_LOGIN_MAX_FAILURES_PER_IP = env.int("DSR_LOGIN_MAX_FAILURES_PER_IP", default
 DSR_LOGIN_WINDOW = timedelta(minutes=env.int("DSR_LOGIN_WINDOW_MINUTES", default=15))
 
 # --- API ----------------------------------------------------------------------------------------
+DSR_API_MAX_PAGE_SIZE = env.int("DSR_API_MAX_PAGE_SIZE", default=100)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -292,7 +293,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Every list pages with a capped ?limit (DSR_API_MAX_PAGE_SIZE): one call cannot dump a table.
+    "DEFAULT_PAGINATION_CLASS": "dsr.api.pagination.StaffPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "dsr.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {

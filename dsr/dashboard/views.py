@@ -534,7 +534,7 @@ def request_reveal_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResp
     """Show the identity in clear on this one response (never stored in the session); audited."""
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
     context = _detail_context(request, dsr)
-    context["revealed"] = services.identity_reveal(request_id=dsr.pk, actor=actor(request.user))
+    context["revealed"] = workflow.identity_reveal(request_id=dsr.pk, actor=actor(request.user))
     context["audit"] = list(AuditEvent.objects.filter(request_id=dsr.pk).order_by("id"))
     response = _page(request, "dashboard/request.html", context)
     response["Cache-Control"] = "no-store"
