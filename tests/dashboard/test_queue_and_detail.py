@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dsr.dashboard.models import Assignment
 from dsr.workflow.models import ConnectorJob, JobStatus, RequestType, Status
+from tests.dashboard.conftest import make_staff
 from tests.factories import RequestFactory, SystemFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +123,23 @@ def test_the_csv_export_masks_e_mails_for_viewers_and_not_for_agents(dashboard_c
 
     assert emails("viewer") == ["l***@example.com"]
     assert emails("agent") == ["late@example.com"]
+
+
+def test_the_csv_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(dashboard_client):
+    request = RequestFactory(email="=1+cmd@example.com", status=Status.IN_PROGRESS)
+    Assignment.objects.create(
+        request=request,
+        assignee=make_staff("agent", username="@sum"),
+        assigned_at=timezone.now(),
+        assigned_by="x",
+    )
+
+    def row(role: str) -> list[str]:
+        body = dashboard_client(role).get("/dashboard/export.csv").content.decode()
+        return list(csv.reader(io.StringIO(body)))[1]
+
+    assert (row("agent")[5], row("agent")[11]) == ("'=1+cmd@example.com", "'@sum")
+    assert row("viewer")[5] == "'=*****@example.com"
 
 
 def test_the_request_page_masks_the_identity_until_revealed(dashboard_client):
