@@ -290,3 +290,17 @@ def test_a_task_of_a_cancelled_request_cannot_be_completed(
         400,
         {"task": ["The request is closed; its tasks cannot be completed."]},
     )
+
+
+def test_an_access_file_over_10_mb_is_refused_with_a_readable_400_and_the_task_stays_open(
+    archive: None, start_request: StartRequest, client_for
+) -> None:
+    task = open_task(start_request, RequestType.ACCESS)
+    big = SimpleUploadedFile("data.csv", b"a\n" + b"1" * (10 * 1024 * 1024))
+    response = client_for("agent").post(
+        f"/api/v1/staff/tasks/{task.pk}/complete", {"file": big}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"file": ["The file is larger than 10 MB."]}
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN
