@@ -202,6 +202,8 @@ class RequestDetailOutput(_IdentityMixin, serializers.ModelSerializer):
             "closed_at",
             "deny_reason",
             "deny_message",
+            "cancel_note",
+            "extension_reason",
             "jobs",
             "package",
         ]

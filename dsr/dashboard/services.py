@@ -163,7 +163,7 @@ def task_create(*, request_id: uuid.UUID | str, title: str, actor: str) -> Manua
             actor=actor,
             action="task.created",
             request_id=request.pk,
-            data={"task": task.pk, "title": task.title},
+            data={"task": task.pk},  # the title stays on the task, encrypted
         )
     return task
 

@@ -346,12 +346,16 @@ def request_deny(*, request_id: uuid.UUID | str, actor: str, reason: str, messag
 
 
 def request_cancel(*, request_id: uuid.UUID | str, actor: str, note: str = "") -> DataSubjectRequest:
+    """Cancel the request. The note is kept on the request, encrypted (``cancel_note``); the audit
+    event says only whether there is one."""
+    note = note.strip()
     return request_transition(
         request_id=request_id,
         to=Status.CANCELLED,
         actor=actor,
         event="request.cancelled",
-        data={"note": note},
+        data={"has_note": bool(note)},
+        fields={"cancel_note": note},
     )
 
 

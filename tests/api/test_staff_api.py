@@ -391,7 +391,9 @@ def test_cancelling_closes_the_request_and_cancels_its_open_jobs(staff_client, w
     assert (response.status_code, response.json()["status"]) == (200, "cancelled")
     assert ConnectorJob.objects.get(pk=job.pk).status == JobStatus.CANCELLED
     event = AuditEvent.objects.get(request_id=world.stuck.pk, action="request.cancelled")
-    assert (event.actor, event.data["note"]) == ("staff:agent-user", "duplicate")
+    assert (event.actor, event.data["has_note"]) == ("staff:agent-user", True)
+    assert "duplicate" not in str(event.data)  # the note is on the request, encrypted
+    assert staff_client("agent").get(f"{BASE}/{world.stuck.pk}").json()["cancel_note"] == "duplicate"
 
 
 def test_cancelling_a_closed_request_answers_409(staff_client, world):

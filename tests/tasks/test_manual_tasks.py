@@ -105,10 +105,13 @@ def test_completing_an_erasure_task_succeeds_the_job_with_the_reported_counts_an
         2,
         "deleted",
     )
-    assert job.detail["notes"] == "Reported by staff:agent-user: 1 contract kept (tax law)"
+    assert job.detail["notes"] == f"Reported by staff:agent-user (task {task.pk})"
+    assert Task.objects.get(pk=task.pk).note == "1 contract kept (tax law)"
     assert job.request.status == Status.COMPLETED
     completed = AuditEvent.objects.get(action="task.completed")
     assert (completed.actor, completed.data["found"], completed.data["erased"]) == ("staff:agent-user", 3, 2)
+    assert (completed.data["task"], completed.data["has_note"]) == (task.pk, True)
+    assert "tax law" not in str(completed.data)
 
 
 def test_completing_an_access_task_with_a_json_file_puts_the_records_in_the_package(
