@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # 413 before a byte of an oversized body is read; after Locale, so its page is translated.
+    "dsr.bodylimit.BodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -110,6 +112,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Request bodies (dsr/bodylimit.py, README "Request size limits"). A body without files (JSON, a
+# plain form): at most DATA_UPLOAD_MAX_MEMORY_SIZE (default 2.5 MB, as Django's). A multipart body
+# with files: at most DSR_MAX_REQUEST_BYTES, which must hold the largest upload (a manual task's
+# 10 MB data file). Uploaded files above FILE_UPLOAD_MAX_MEMORY_SIZE spool to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+DSR_MAX_REQUEST_BYTES = env.int("DSR_MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 
 ROOT_URLCONF = "dsr.urls"
 WSGI_APPLICATION = "dsr.wsgi.application"
@@ -285,6 +295,7 @@ DSR_LOGIN_MAX_FAILURES_PER_IP = env.int("DSR_LOGIN_MAX_FAILURES_PER_IP", default
 DSR_LOGIN_WINDOW = timedelta(minutes=env.int("DSR_LOGIN_WINDOW_MINUTES", default=15))
 
 # --- API ----------------------------------------------------------------------------------------
+DSR_API_MAX_PAGE_SIZE = env.int("DSR_API_MAX_PAGE_SIZE", default=100)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -292,7 +303,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Every list pages with a capped ?limit (DSR_API_MAX_PAGE_SIZE): one call cannot dump a table.
+    "DEFAULT_PAGINATION_CLASS": "dsr.api.pagination.StaffPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "dsr.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {

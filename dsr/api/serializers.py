@@ -6,10 +6,11 @@ import re
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dsr.audit.models import AuditEvent
-from dsr.staff.roles import has_permission, mask_email
+from dsr.staff.roles import mask_email
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, DenyReason, RequestType, Status
 
 PHONE_RE = re.compile(r"^\+?[0-9 ().-]{6,30}$")
@@ -106,12 +107,19 @@ class JobOutput(serializers.ModelSerializer):
         ]
 
 
+def mask_text(value: str) -> str:
+    """A name or phone number as every list and detail shows it: ``***`` when there is one."""
+    return "***" if value else ""
+
+
 class _IdentityMixin(serializers.Serializer):
-    email = serializers.SerializerMethodField()
+    """Identities are masked for every role (as on the dashboard); ``POST .../reveal`` gives them in
+    clear to roles with ``request.reveal_identity``, one audit event per reveal."""
+
+    email = serializers.SerializerMethodField(help_text="Masked: j******@example.com")
 
     def get_email(self, obj: DataSubjectRequest) -> str:
-        user = self.context["request"].user
-        return obj.email if has_permission(user, "request.view_identity") else mask_email(obj.email)
+        return mask_email(obj.email)
 
 
 class RequestListOutput(_IdentityMixin, serializers.ModelSerializer):
@@ -151,9 +159,21 @@ class PackageOutput(serializers.Serializer):
     downloads = serializers.IntegerField()
 
 
+class AgentMaskedOutput(serializers.Serializer):
+    name = serializers.SerializerMethodField(help_text="Masked: ***")
+    email = serializers.SerializerMethodField(help_text="Masked: j******@example.com")
+
+    def get_name(self, agent: Any) -> str:
+        return mask_text(agent.name)
+
+    def get_email(self, agent: Any) -> str:
+        return mask_email(agent.email)
+
+
 class RequestDetailOutput(_IdentityMixin, serializers.ModelSerializer):
-    full_name = serializers.SerializerMethodField()
-    phone = serializers.SerializerMethodField()
+    full_name = serializers.SerializerMethodField(help_text="Masked: *** when given")
+    phone = serializers.SerializerMethodField(help_text="Masked: *** when given")
+    agent = serializers.SerializerMethodField(help_text="The authorized agent who filed it, masked")
     jobs = JobOutput(many=True)
     package = serializers.SerializerMethodField()
 
@@ -172,6 +192,7 @@ class RequestDetailOutput(_IdentityMixin, serializers.ModelSerializer):
             "email",
             "full_name",
             "phone",
+            "agent",
             "received_at",
             "ack_due_at",
             "due_at",
@@ -181,25 +202,43 @@ class RequestDetailOutput(_IdentityMixin, serializers.ModelSerializer):
             "closed_at",
             "deny_reason",
             "deny_message",
+            "cancel_note",
+            "extension_reason",
             "jobs",
             "package",
         ]
 
-    def _identity(self, value: str) -> str:
-        user = self.context["request"].user
-        return value if has_permission(user, "request.view_identity") else ("***" if value else "")
-
     def get_full_name(self, obj: DataSubjectRequest) -> str:
-        return self._identity(obj.full_name)
+        return mask_text(obj.full_name)
 
     def get_phone(self, obj: DataSubjectRequest) -> str:
-        return self._identity(obj.phone)
+        return mask_text(obj.phone)
+
+    @extend_schema_field(AgentMaskedOutput(allow_null=True))
+    def get_agent(self, obj: DataSubjectRequest) -> dict[str, Any] | None:
+        agent = getattr(obj, "agent", None)
+        return dict(AgentMaskedOutput(agent).data) if agent is not None else None
 
     def get_package(self, obj: DataSubjectRequest) -> dict[str, Any] | None:
         package = getattr(obj, "package", None)
         if package is None or package.purged_at:
             return None
         return dict(PackageOutput(package).data)
+
+
+class AgentIdentityOutput(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.CharField()
+
+
+class IdentityOutput(serializers.Serializer):
+    """The identity in clear, from ``POST .../reveal`` (audited as ``request.identity_revealed``)."""
+
+    reference = serializers.CharField()
+    email = serializers.CharField()
+    full_name = serializers.CharField()
+    phone = serializers.CharField()
+    agent = AgentIdentityOutput(allow_null=True)
 
 
 class DenyInput(serializers.Serializer):

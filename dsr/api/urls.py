@@ -21,6 +21,11 @@ urlpatterns = [
         "staff/requests/<uuid:request_id>", views.StaffRequestDetailApi.as_view(), name="staff-request-detail"
     ),
     path(
+        "staff/requests/<uuid:request_id>/reveal",
+        views.StaffRequestRevealApi.as_view(),
+        name="staff-request-reveal",
+    ),
+    path(
         "staff/requests/<uuid:request_id>/approve",
         views.StaffRequestApproveApi.as_view(),
         name="staff-request-approve",

@@ -197,6 +197,37 @@ class StaffRequestDetailApi(StaffApi):
         return Response(s.RequestDetailOutput(dsr, context={"request": request}).data)
 
 
+class StaffRequestRevealApi(StaffApi):
+    """The identity in clear for one request, as the dashboard's "Reveal identity (audited)"."""
+
+    required_permission = "request.reveal_identity"
+
+    @extend_schema(
+        operation_id="staff_request_reveal",
+        request=None,
+        responses={200: s.IdentityOutput, 404: s.DetailOutput},
+        tags=["staff"],
+        description="Lists and details show identities masked. This returns them in clear and "
+        "records one `request.identity_revealed` audit event per call (roles with "
+        "`request.reveal_identity`: agent, approver, admin).",
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        dsr = request_get_for_staff(user=request.user, request_id=request_id)
+        identity = services.identity_reveal(request_id=dsr.pk, actor=_actor(request))
+        body = {
+            "reference": dsr.reference,
+            "email": identity.email,
+            "full_name": identity.full_name,
+            "phone": identity.phone,
+            "agent": (
+                {"name": identity.agent.name, "email": identity.agent.email} if identity.agent else None
+            ),
+        }
+        response = Response(s.IdentityOutput(body).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
 class StaffRequestApproveApi(StaffApi):
     required_permission = "request.approve"
 

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dsr.identity.fields import EncryptedTextField
+
 
 class Assignment(models.Model):
     """The staff member working on a request (at most one)."""
@@ -28,7 +30,7 @@ class Note(models.Model):
 
     request = models.ForeignKey("workflow.DataSubjectRequest", on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
+    body = EncryptedTextField()  # encrypted at rest; the audit event names the note's id only
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -50,13 +52,13 @@ class ManualTask(models.Model):
     request = models.ForeignKey(
         "workflow.DataSubjectRequest", on_delete=models.CASCADE, related_name="manual_tasks"
     )
-    title = models.CharField(max_length=200)
+    title = EncryptedTextField()  # staff free text, encrypted at rest (at most 200 characters)
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True)
     done_by = models.CharField(max_length=150, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.TextField(blank=True)
+    outcome = EncryptedTextField(blank=True, default="")
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -163,7 +163,7 @@ def task_create(*, request_id: uuid.UUID | str, title: str, actor: str) -> Manua
             actor=actor,
             action="task.created",
             request_id=request.pk,
-            data={"task": task.pk, "title": task.title},
+            data={"task": task.pk},  # the title stays on the task, encrypted
         )
     return task
 
@@ -185,19 +185,8 @@ def task_complete(*, task_id: int, actor: str, outcome: str = "") -> ManualTask:
 # --- identities and packages --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Identity:
-    email: str
-    full_name: str
-    phone: str
-
-
-def identity_reveal(*, request_id: uuid.UUID | str, actor: str) -> Identity:
-    """The request's identity in clear. Every reveal is an audit event (who looked, when)."""
-    with transaction.atomic():
-        request = DataSubjectRequest.objects.get(pk=request_id)
-        audit_record(actor=actor, action="request.identity_revealed", request_id=request.pk)
-    return Identity(email=request.email, full_name=request.full_name, phone=request.phone)
+# The identity reveal (``identity_reveal``) lives in the core, ``dsr.workflow.services``: the
+# dashboard and the staff API show identities masked and reveal them through the same audited call.
 
 
 # --- bulk actions on the queue ------------------------------------------------------------------

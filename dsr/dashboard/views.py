@@ -60,6 +60,7 @@ from dsr.dashboard.forms import (
     TaskForm,
 )
 from dsr.dashboard.models import ManualTask
+from dsr.exports.csvsafe import csv_row_safe
 from dsr.exports.models import AccessPackage
 from dsr.exports.views import package_response
 from dsr.staff import totp
@@ -309,20 +310,22 @@ def queue_export_view(request: HttpRequest) -> HttpResponse:
     for r in qs.iterator(chunk_size=500):
         assignment = getattr(r, "assignment", None)
         writer.writerow(
-            [
-                r.reference,
-                r.type,
-                r.jurisdiction,
-                r.regime,
-                r.status,
-                r.email if clear else mask_email(r.email),
-                r.received_at.isoformat(),
-                r.due_at.isoformat(),
-                r.extended_at.isoformat() if r.extended_at else "",
-                r.closed_at.isoformat() if r.closed_at else "",
-                "" if r.closed_at is None else ("yes" if r.closed_at <= r.due_at else "no"),
-                assignment.assignee.get_username() if assignment else "",
-            ]
+            csv_row_safe(  # an e-mail or a username may start with = + - @
+                [
+                    r.reference,
+                    r.type,
+                    r.jurisdiction,
+                    r.regime,
+                    r.status,
+                    r.email if clear else mask_email(r.email),
+                    r.received_at.isoformat(),
+                    r.due_at.isoformat(),
+                    r.extended_at.isoformat() if r.extended_at else "",
+                    r.closed_at.isoformat() if r.closed_at else "",
+                    "" if r.closed_at is None else ("yes" if r.closed_at <= r.due_at else "no"),
+                    assignment.assignee.get_username() if assignment else "",
+                ]
+            )
         )
         count += 1
     audit_record(
@@ -534,7 +537,7 @@ def request_reveal_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResp
     """Show the identity in clear on this one response (never stored in the session); audited."""
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
     context = _detail_context(request, dsr)
-    context["revealed"] = services.identity_reveal(request_id=dsr.pk, actor=actor(request.user))
+    context["revealed"] = workflow.identity_reveal(request_id=dsr.pk, actor=actor(request.user))
     context["audit"] = list(AuditEvent.objects.filter(request_id=dsr.pk).order_by("id"))
     response = _page(request, "dashboard/request.html", context)
     response["Cache-Control"] = "no-store"

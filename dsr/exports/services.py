@@ -44,6 +44,7 @@ from django.utils import timezone, translation
 from connectors import Record
 from dsr.audit.services import audit_record
 from dsr.exports.cover import cover_context
+from dsr.exports.csvsafe import csv_row_safe
 from dsr.exports.redaction import Redactor, Withheld
 from dsr.identity import crypto
 
@@ -258,13 +259,13 @@ def _write_csv(archive: zipfile.ZipFile, table: _Table, manifest: list[dict[str,
         newline="",
     ) as text:
         writer = csv.writer(text)
-        writer.writerow(columns)
+        writer.writerow(csv_row_safe(columns))  # column names come from the systems too
         for line in table.lines():
             data = json.loads(line.decode())
             if isinstance(data, dict):
-                writer.writerow([_cell(data.get(c)) for c in columns])
+                writer.writerow(csv_row_safe(_cell(data.get(c)) for c in columns))
             else:
-                writer.writerow([_cell(data)])
+                writer.writerow(csv_row_safe([_cell(data)]))
 
 
 def _write_data_json(

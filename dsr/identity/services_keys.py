@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db import connection, models, transaction
@@ -75,3 +76,58 @@ def keys_rotate(*, batch_size: int = 500) -> RotationReport:
                 break
             last = rows[-1][0]
     return report
+
+
+def columns_encrypt_in_place(
+    *,
+    connection: Any,
+    table: str,
+    pk_column: str,
+    columns: list[str],
+    batch_size: int = 500,
+    decrypt: bool = False,
+) -> int:
+    """Encrypt, in place, the values of ``columns`` that are still plaintext; returns how many.
+
+    For the data migration that turns a ``TextField`` into an ``EncryptedTextField``: a value that
+    decrypts with a configured key is left as it is (so running it twice is harmless), any other
+    non-empty value is encrypted under the current key. Reads and writes raw SQL, in batches.
+    ``decrypt=True`` does the opposite, for the migration's reverse.
+    """
+    quote = connection.ops.quote_name
+    select = ", ".join(quote(c) for c in columns)
+    pk, last, done = quote(pk_column), None, 0
+    while True:
+        with connection.cursor() as cursor:
+            where = f"WHERE {pk} > %s " if last is not None else ""
+            cursor.execute(
+                f"SELECT {pk}, {select} FROM {quote(table)} {where}ORDER BY {pk} LIMIT %s",  # noqa: S608 - names from the model
+                [last, batch_size] if last is not None else [batch_size],
+            )
+            rows = cursor.fetchall()
+            for row in rows:
+                pairs = zip(columns, row[1:], strict=True)
+                if decrypt:
+                    updates = {c: crypto.decrypt(v) for c, v in pairs if v and not _plain(v)}
+                else:
+                    updates = {c: crypto.encrypt(v) for c, v in pairs if _plain(v)}
+                if updates:
+                    assignments = ", ".join(f"{quote(c)} = %s" for c in updates)
+                    cursor.execute(
+                        f"UPDATE {quote(table)} SET {assignments} WHERE {pk} = %s",  # noqa: S608 - names from the model
+                        [*updates.values(), row[0]],
+                    )
+                    done += len(updates)
+        if not rows:
+            return done
+        last = rows[-1][0]
+
+
+def _plain(value: str | None) -> bool:
+    if not value:
+        return False
+    try:
+        crypto.decrypt(value)
+    except crypto.DecryptionError:
+        return True
+    return False

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dsr.identity.fields import EncryptedTextField
+
 
 class TaskKind(models.TextChoices):
     MANUAL = "manual", _("Staff task")
@@ -53,7 +55,7 @@ class Task(models.Model):
     records_found = models.PositiveIntegerField(null=True, blank=True)
     records_erased = models.PositiveIntegerField(null=True, blank=True)
     method = models.CharField(max_length=30, blank=True)
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True, default="")  # the person's own words: encrypted at rest
     result_path = models.CharField(max_length=300, blank=True)  # the access part written from the upload
     result_counts = models.JSONField(default=dict, blank=True)  # records per category of the upload
     completed_by = models.CharField(max_length=254, blank=True)

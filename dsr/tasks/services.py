@@ -145,7 +145,8 @@ def task_poll(
         erased=erased,
         method=ErasureMethod(task.method) if erased else ErasureMethod.NONE,
         per_category={task.system.key: erased} if erased else {},
-        notes=f"Reported by {task.completed_by}: {task.note}".strip().rstrip(":"),
+        # The person's note stays on the task (encrypted); the job's outcome points to it.
+        notes=f"Reported by {task.completed_by} (task {task.pk})",
     )
 
 
@@ -307,7 +308,7 @@ def task_complete(
                 "found": task.records_found,
                 "erased": task.records_erased,
                 "per_category": task.result_counts or None,
-                "note": note,
+                "has_note": bool(note),  # the text stays on the task, encrypted
             },
         )
         job_id = task.job_id

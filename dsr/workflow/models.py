@@ -95,13 +95,16 @@ class DataSubjectRequest(models.Model):
     due_at = models.DateTimeField(db_index=True)
     due_explanation = models.TextField(blank=True)
     extended_at = models.DateTimeField(null=True, blank=True)
-    extension_reason = models.TextField(blank=True)
+    # Staff free text, encrypted at rest like identities (it can name the person or their case);
+    # audit events refer to the request instead of copying it.
+    extension_reason = EncryptedTextField(blank=True, default="")
 
     verified_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     deny_reason = models.CharField(max_length=30, choices=DenyReason.choices, blank=True)
-    deny_message = models.TextField(blank=True)
+    deny_message = EncryptedTextField(blank=True, default="")
+    cancel_note = EncryptedTextField(blank=True, default="")  # why staff cancelled, if they said
     status_reason = models.TextField(blank=True)  # why the request needs action, in plain words
     identity_purged_at = models.DateTimeField(null=True, blank=True)
     # What the person says is wrong and how it should read (a correction, GDPR Art. 16), encrypted.

@@ -317,6 +317,40 @@ def request_verify(*, request_id: uuid.UUID | str, code: str) -> DataSubjectRequ
     )
 
 
+# --- identities -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    email: str
+    full_name: str
+    phone: str
+    agent: AgentIdentity | None = None
+
+
+def identity_reveal(*, request_id: uuid.UUID | str, actor: str) -> Identity:
+    """The request's identity (and its authorized agent's) in clear, for the dashboard and the staff
+    API alike. Every reveal is one ``request.identity_revealed`` audit event: who looked, when."""
+    from dsr.audit.services import audit_record
+
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_related("agent").get(pk=request_id)
+        audit_record(actor=actor, action="request.identity_revealed", request_id=request.pk)
+    agent = getattr(request, "agent", None)
+    return Identity(
+        email=request.email,
+        full_name=request.full_name,
+        phone=request.phone,
+        agent=AgentIdentity(name=agent.name, email=agent.email) if agent is not None else None,
+    )
+
+
 # --- staff decisions ----------------------------------------------------------------------------
 
 
@@ -358,12 +392,16 @@ def request_deny(*, request_id: uuid.UUID | str, actor: str, reason: str, messag
 
 
 def request_cancel(*, request_id: uuid.UUID | str, actor: str, note: str = "") -> DataSubjectRequest:
+    """Cancel the request. The note is kept on the request, encrypted (``cancel_note``); the audit
+    event says only whether there is one."""
+    note = note.strip()
     return request_transition(
         request_id=request_id,
         to=Status.CANCELLED,
         actor=actor,
         event="request.cancelled",
-        data={"note": note},
+        data={"has_note": bool(note)},
+        fields={"cancel_note": note},
     )
 
 

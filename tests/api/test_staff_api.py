@@ -20,7 +20,14 @@ from dsr.dashboard.models import Assignment, ManualTask, Note
 from dsr.exports.models import AccessPackage
 from dsr.exports.services import package_build
 from dsr.staff.services import staff_create
-from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, RequestType, Status
+from dsr.workflow.models import (
+    AuthorizedAgent,
+    ConnectorJob,
+    DataSubjectRequest,
+    JobStatus,
+    RequestType,
+    Status,
+)
 from tests.factories import RequestFactory, SystemFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +93,7 @@ class Endpoint:
         urls = {
             "list": (BASE, None),
             "detail": (f"{BASE}/{world.awaiting.pk}", None),
+            "reveal": (f"{BASE}/{world.awaiting.pk}/reveal", None),
             "approve": (f"{BASE}/{world.awaiting.pk}/approve", None),
             "deny": (
                 f"{BASE}/{world.awaiting.pk}/deny",
@@ -110,6 +118,7 @@ DECIDERS = frozenset({"approver", "admin"})
 ENDPOINTS = [
     Endpoint("list", "GET", EVERYONE),
     Endpoint("detail", "GET", EVERYONE),
+    Endpoint("reveal", "POST", WORKERS),  # as the dashboard: viewers see identities masked only
     Endpoint("approve", "POST", DECIDERS),
     Endpoint("deny", "POST", DECIDERS),
     Endpoint("cancel", "POST", WORKERS),
@@ -129,6 +138,9 @@ def _check_allowed_effect(endpoint: Endpoint, response: Any, world: World) -> No
         assert response.json()["count"] == 3
     elif endpoint.name == "detail":
         assert response.json()["reference"] == world.awaiting.reference
+    elif endpoint.name == "reveal":
+        assert response.json()["email"] == "jane.doe@example.com"
+        assert AuditEvent.objects.filter(action="request.identity_revealed").count() == 1
     elif endpoint.name == "approve":
         assert response.json()["status"] == "in_progress"
         assert DataSubjectRequest.objects.get(pk=world.awaiting.pk).status == Status.IN_PROGRESS
@@ -203,9 +215,102 @@ def test_a_viewer_sees_the_e_mail_masked_and_the_name_hidden(staff_client, world
     assert listed[world.awaiting.reference] == "j*******@example.com"
 
 
-def test_an_agent_sees_the_identity_in_clear(staff_client, world):
-    detail = staff_client("agent").get(f"{BASE}/{world.awaiting.pk}").json()
-    assert (detail["email"], detail["full_name"]) == ("jane.doe@example.com", "Jane Doe")
+def test_an_agent_sees_identities_masked_in_the_list_and_the_detail_and_nothing_is_audited(
+    staff_client, world
+):
+    agent = staff_client("agent")
+    detail = agent.get(f"{BASE}/{world.awaiting.pk}").json()
+    assert (detail["email"], detail["full_name"], detail["phone"], detail["agent"]) == (
+        "j*******@example.com",
+        "***",
+        "",
+        None,
+    )
+    listed = agent.get(BASE).json()["results"]
+    assert all(re.fullmatch(r"[^@]\*+@example\.com", r["email"]) for r in listed), listed
+    assert "jane.doe" not in agent.get(BASE).content.decode()
+    assert not AuditEvent.objects.filter(action="request.identity_revealed").exists()
+
+
+def test_revealing_returns_the_identity_in_clear_and_records_exactly_one_audit_event(staff_client, world):
+    response = staff_client("agent").post(f"{BASE}/{world.awaiting.pk}/reveal")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert response.json() == {
+        "reference": world.awaiting.reference,
+        "email": "jane.doe@example.com",
+        "full_name": "Jane Doe",
+        "phone": "",
+        "agent": None,
+    }
+    events = AuditEvent.objects.filter(action="request.identity_revealed")
+    assert [(e.actor, e.request_id, e.data) for e in events] == [("staff:agent-user", world.awaiting.pk, {})]
+
+
+def test_an_authorized_agents_identity_is_masked_in_the_detail_and_clear_in_the_reveal(staff_client, world):
+    AuthorizedAgent.objects.create(
+        request=world.awaiting,
+        name="Alex Agent",
+        email="alex@agents.example",
+        permission_path="agents/x.pdf",
+        permission_content_type="application/pdf",
+        permission_size=10,
+    )
+    agent = staff_client("agent")
+    assert agent.get(f"{BASE}/{world.awaiting.pk}").json()["agent"] == {
+        "name": "***",
+        "email": "a***@agents.example",
+    }
+    revealed = agent.post(f"{BASE}/{world.awaiting.pk}/reveal").json()
+    assert revealed["agent"] == {"name": "Alex Agent", "email": "alex@agents.example"}
+
+
+def test_a_viewer_cannot_reveal_and_no_audit_event_is_written(staff_client, world):
+    response = staff_client("viewer").post(f"{BASE}/{world.awaiting.pk}/reveal")
+    assert response.status_code == 403
+    assert "jane.doe" not in response.content.decode()
+    assert not AuditEvent.objects.filter(action="request.identity_revealed").exists()
+
+
+def test_revealing_an_unknown_request_answers_404(staff_client):
+    assert staff_client("agent").post(f"{BASE}/{uuid.uuid4()}/reveal").status_code == 404
+
+
+def test_a_huge_limit_returns_at_most_the_page_size_cap(staff_client):
+    RequestFactory.create_batch(105)
+    response = staff_client("agent").get(f"{BASE}?limit=100000")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["count"], len(body["results"])) == (105, 100)
+    assert body["next"] is not None and "limit=100" in body["next"]
+
+
+def test_the_task_list_caps_its_page_size_too(staff_client):
+    from dsr.tasks.models import Task
+
+    system = SystemFactory(key="paper", connector="manual")
+    requests = RequestFactory.create_batch(101, status=Status.IN_PROGRESS)
+    jobs = ConnectorJob.objects.bulk_create(
+        ConnectorJob(request=r, system=system, action="erase", status=JobStatus.WAITING) for r in requests
+    )
+    Task.objects.bulk_create(
+        Task(
+            job=job, request=job.request, system=system, kind="manual", action="erase", due_at=timezone.now()
+        )
+        for job in jobs
+    )
+    body = staff_client("agent").get("/api/v1/staff/tasks?limit=100000").json()
+    assert (body["count"], len(body["results"])) == (101, 100)
+
+
+def test_the_schema_states_the_page_size_cap_of_every_staff_list(api):
+    import yaml
+
+    schema = yaml.safe_load(api.get("/api/schema/").content)
+    for path in ["/api/v1/staff/requests", "/api/v1/staff/tasks"]:
+        (limit,) = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == "limit"]
+        assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
+        assert "at most 100" in limit["description"]
 
 
 def test_the_detail_shows_jobs_and_the_package(staff_client, world):
@@ -286,7 +391,9 @@ def test_cancelling_closes_the_request_and_cancels_its_open_jobs(staff_client, w
     assert (response.status_code, response.json()["status"]) == (200, "cancelled")
     assert ConnectorJob.objects.get(pk=job.pk).status == JobStatus.CANCELLED
     event = AuditEvent.objects.get(request_id=world.stuck.pk, action="request.cancelled")
-    assert (event.actor, event.data["note"]) == ("staff:agent-user", "duplicate")
+    assert (event.actor, event.data["has_note"]) == ("staff:agent-user", True)
+    assert "duplicate" not in str(event.data)  # the note is on the request, encrypted
+    assert staff_client("agent").get(f"{BASE}/{world.stuck.pk}").json()["cancel_note"] == "duplicate"
 
 
 def test_cancelling_a_closed_request_answers_409(staff_client, world):

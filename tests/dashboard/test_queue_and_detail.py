@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from dsr.dashboard.models import Assignment
-from dsr.workflow.models import ConnectorJob, JobStatus, RequestType, Status
+from dsr.workflow.models import AuthorizedAgent, ConnectorJob, JobStatus, RequestType, Status
+from tests.dashboard.conftest import make_staff
 from tests.factories import RequestFactory, SystemFactory
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +125,23 @@ def test_the_csv_export_masks_e_mails_for_viewers_and_not_for_agents(dashboard_c
     assert emails("agent") == ["late@example.com"]
 
 
+def test_the_csv_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(dashboard_client):
+    request = RequestFactory(email="=1+cmd@example.com", status=Status.IN_PROGRESS)
+    Assignment.objects.create(
+        request=request,
+        assignee=make_staff("agent", username="@sum"),
+        assigned_at=timezone.now(),
+        assigned_by="x",
+    )
+
+    def row(role: str) -> list[str]:
+        body = dashboard_client(role).get("/dashboard/export.csv").content.decode()
+        return list(csv.reader(io.StringIO(body)))[1]
+
+    assert (row("agent")[5], row("agent")[11]) == ("'=1+cmd@example.com", "'@sum")
+    assert row("viewer")[5] == "'=*****@example.com"
+
+
 def test_the_request_page_masks_the_identity_until_revealed(dashboard_client):
     request = RequestFactory(email="jane.doe@example.com", full_name="Jane Doe")
     client = dashboard_client("agent")
@@ -134,6 +152,22 @@ def test_the_request_page_masks_the_identity_until_revealed(dashboard_client):
     revealed = client.post(f"/dashboard/requests/{request.pk}/reveal/").content.decode()
     assert "jane.doe@example.com" in revealed and "Jane Doe" in revealed
     assert "request.identity_revealed" in revealed  # the audit trail on the same page shows it
+
+
+def test_revealing_a_request_filed_by_an_agent_shows_the_agents_identity_too(dashboard_client):
+    request = RequestFactory(email="jane.doe@example.com")
+    AuthorizedAgent.objects.create(
+        request=request,
+        name="Alex Agent",
+        email="alex@agents.example",
+        permission_path="agents/x.pdf",
+        permission_content_type="application/pdf",
+        permission_size=10,
+    )
+    client = dashboard_client("agent")
+    assert "alex@agents.example" not in client.get(f"/dashboard/requests/{request.pk}/").content.decode()
+    revealed = client.post(f"/dashboard/requests/{request.pk}/reveal/").content.decode()
+    assert "<dd>Alex Agent</dd>" in revealed and "<dd>alex@agents.example</dd>" in revealed
 
 
 def test_a_viewer_sees_no_reveal_button_and_no_actions(dashboard_client):

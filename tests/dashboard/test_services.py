@@ -12,7 +12,7 @@ from dsr.audit.models import AuditEvent
 from dsr.dashboard import services
 from dsr.dashboard.models import Assignment, ManualTask, TaskStatus
 from dsr.workflow.models import DataSubjectRequest, Status
-from dsr.workflow.services import RequestInputError
+from dsr.workflow.services import RequestInputError, identity_reveal
 from tests.dashboard.conftest import make_staff
 from tests.factories import RequestFactory, SystemFactory
 
@@ -153,7 +153,7 @@ def test_bulk_approval_approves_what_it_can_and_reports_the_rest():
 
 def test_revealing_an_identity_returns_it_and_records_who_looked():
     request = RequestFactory(email="jane.doe@example.com", full_name="Jane Doe")
-    identity = services.identity_reveal(request_id=request.pk, actor="staff:alice")
+    identity = identity_reveal(request_id=request.pk, actor="staff:alice")
     assert (identity.email, identity.full_name, identity.phone) == ("jane.doe@example.com", "Jane Doe", "")
     event = AuditEvent.objects.get(action="request.identity_revealed")
     assert (event.actor, event.request_id, event.data) == ("staff:alice", request.pk, {})

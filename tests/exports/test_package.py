@@ -250,3 +250,57 @@ def _text(html: str) -> str:
     """The visible text of the page with tags removed and whitespace collapsed."""
     body = re.sub(r"<style.*?</style>|<title>.*?</title>", " ", html, flags=re.S)
     return " ".join(re.sub(r"<[^>]+>", " ", body).replace("&#x27;", "'").replace("&amp;", "&").split())
+
+
+# --- CSV formula injection ----------------------------------------------------------------------
+
+FORMULAS = {
+    "formula": '=HYPERLINK("http://evil.example","click")',
+    "plus": "+1+1",
+    "minus": "-2+3",
+    "at": "@SUM(A1)",
+    "tab": "\t=1+1",
+    "cr": "\r=1+1",
+    "plain": "Lamp - blue",
+    "number": -3,
+}
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_start_with_an_apostrophe_and_data_json_is_unchanged(
+    answer, shop_system
+):
+    records = [Record(category="notes", record_id="1", data={**FORMULAS, "=cmd": "x"})]
+    answered = answer({shop_system: records})
+    rows = list(csv.reader(io.StringIO(answered.zip().read("csv/shop/notes.csv").decode("utf-8-sig"))))
+    assert rows == [
+        [*FORMULAS, "'=cmd"],
+        [
+            '\'=HYPERLINK("http://evil.example","click")',
+            "'+1+1",
+            "'-2+3",
+            "'@SUM(A1)",
+            "'\t=1+1",
+            "'\r=1+1",
+            "Lamp - blue",
+            "-3",
+            "x",
+        ],
+    ]
+    assert answered.data()["systems"]["shop"]["records"]["notes"] == [{**FORMULAS, "=cmd": "x"}]
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        (
+            "en",
+            "A value that begins with =, +, -, @, a tab or a carriage return starts with an added apostrophe",
+        ),
+        ("de", "Ein Wert, der mit =, +, -, @, einem Tabulator oder einem Wagenrücklauf beginnt"),
+        ("fr", "Une valeur qui commence par =, +, -, @, une tabulation ou un retour chariot"),
+        ("es", "Un valor que empieza por =, +, -, @, un tabulador o un retorno de carro"),
+    ],
+)
+def test_the_readme_explains_the_apostrophe_in_the_packages_language(answer, shop_system, language, sentence):
+    readme = answer({shop_system: TARGET_RECORDS}, language=language).zip().read("README.txt").decode()
+    assert sentence in readme

@@ -105,10 +105,13 @@ def test_completing_an_erasure_task_succeeds_the_job_with_the_reported_counts_an
         2,
         "deleted",
     )
-    assert job.detail["notes"] == "Reported by staff:agent-user: 1 contract kept (tax law)"
+    assert job.detail["notes"] == f"Reported by staff:agent-user (task {task.pk})"
+    assert Task.objects.get(pk=task.pk).note == "1 contract kept (tax law)"
     assert job.request.status == Status.COMPLETED
     completed = AuditEvent.objects.get(action="task.completed")
     assert (completed.actor, completed.data["found"], completed.data["erased"]) == ("staff:agent-user", 3, 2)
+    assert (completed.data["task"], completed.data["has_note"]) == (task.pk, True)
+    assert "tax law" not in str(completed.data)
 
 
 def test_completing_an_access_task_with_a_json_file_puts_the_records_in_the_package(
@@ -290,3 +293,17 @@ def test_a_task_of_a_cancelled_request_cannot_be_completed(
         400,
         {"task": ["The request is closed; its tasks cannot be completed."]},
     )
+
+
+def test_an_access_file_over_10_mb_is_refused_with_a_readable_400_and_the_task_stays_open(
+    archive: None, start_request: StartRequest, client_for
+) -> None:
+    task = open_task(start_request, RequestType.ACCESS)
+    big = SimpleUploadedFile("data.csv", b"a\n" + b"1" * (10 * 1024 * 1024))
+    response = client_for("agent").post(
+        f"/api/v1/staff/tasks/{task.pk}/complete", {"file": big}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"file": ["The file is larger than 10 MB."]}
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN

@@ -104,15 +104,16 @@ def test_the_processor_confirms_with_counts_and_the_job_succeeds_with_them_audit
     assert "Your confirmation for" in done.content.decode()
     job = ConnectorJob.objects.get(pk=task.job_id)
     assert (job.status, job.records_found, job.records_erased) == (JobStatus.SUCCEEDED, 4, 4)
-    assert job.detail["notes"] == "Reported by processor:privacy@parcel.example: gone"
+    assert job.detail["notes"] == f"Reported by processor:privacy@parcel.example (task {task.pk})"
     assert job.request.status == Status.COMPLETED
     event = AuditEvent.objects.get(action="task.completed")
-    assert (event.actor, event.data["found"], event.data["erased"], event.data["note"]) == (
+    assert (event.actor, event.data["found"], event.data["erased"], event.data["has_note"]) == (
         "processor:privacy@parcel.example",
         4,
         4,
-        "gone",
+        True,
     )
+    assert Task.objects.get(pk=task.pk).note == "gone"
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
