@@ -213,6 +213,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- one's own account: password, backup codes, API tokens ----------------------------------------
 
 
+NEW_TOKEN_KEY = "dsr_new_api_token"
+
+
 def _account_page(request: HttpRequest, **extra: Any) -> HttpResponse:
     context = {
         "tokens": list(tokens.token_list(user=request.user)),
@@ -227,16 +230,18 @@ def _account_page(request: HttpRequest, **extra: Any) -> HttpResponse:
 @require_GET
 @staff_view("dashboard.view")
 def account_view(request: HttpRequest) -> HttpResponse:
-    return _account_page(request)
+    new = request.session.pop(NEW_TOKEN_KEY, None)  # shown on this one page view, then gone
+    return _account_page(request, new_token=new and new["token"], new_token_expiry=new and new["expiry"])
 
 
-@never_cache
 @require_POST
 @staff_view("dashboard.view")
 def account_token_create_view(request: HttpRequest) -> HttpResponse:
-    """Issue an API token for oneself; the page shows it this once (it is stored only as a hash)."""
+    """Issue an API token for oneself. Only its hash is stored; the clear token waits in the
+    session for the next page view (post/redirect/get: a reload does not issue another)."""
     row, clear = tokens.token_create(user=request.user, actor=actor(request.user))
-    return _account_page(request, new_token=clear, new_token_row=row)
+    request.session[NEW_TOKEN_KEY] = {"token": clear, "expiry": row.expiry.strftime("%Y-%m-%d %H:%M UTC")}
+    return redirect("dashboard:account")
 
 
 @require_POST

@@ -191,3 +191,32 @@ def test_the_password_change_needs_the_second_factor():
     assert (response.status_code, response["Location"]) == (302, "/dashboard/login/?next=/dashboard/account/password/")
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_a_token_made_on_the_account_page_is_shown_once_works_and_can_be_revoked(dashboard_client):
+    from rest_framework.test import APIClient
+
+    client = dashboard_client("agent")
+    assert client.post("/dashboard/account/tokens/")["Location"] == "/dashboard/account/"
+    page = client.get("/dashboard/account/").content.decode()
+    token = page.split('<code id="new-token" style="word-break:break-all">')[1].split("</code>")[0]
+    assert len(token) == 64
+    assert token not in client.get("/dashboard/account/").content.decode()  # never shown again
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/staff/requests").status_code == 200
+    assert client.post(f"/dashboard/account/tokens/{token[:15]}/revoke/").status_code == 302
+    assert f"Token {token[:15]} revoked." in client.get("/dashboard/account/").content.decode()
+    assert api.get("/api/v1/staff/requests").status_code == 401
+
+
+def test_a_staff_member_cannot_revoke_someone_elses_token(dashboard_client):
+    from knox.models import AuthToken
+
+    from dsr.staff.services import staff_create
+
+    _, other = staff_create(username="someone", role="admin", token=True)
+    client = dashboard_client("admin")
+    client.post(f"/dashboard/account/tokens/{other[:15]}/revoke/")
+    assert f"No token {other[:15]} of yours." in client.get("/dashboard/account/").content.decode()
+    assert AuthToken.objects.filter(token_key=other[:15]).exists()
