@@ -99,7 +99,9 @@ def _form_errors(form: Any) -> str:
 # --- sign-in --------------------------------------------------------------------------------------
 
 LOGIN_FAILED = "The username or password is not right."
-CODE_FAILED = "That code is not right, or it was already used. Type the code your app shows now, or a backup code."
+CODE_FAILED = (
+    "That code is not right, or it was already used. Type the code your app shows now, or a backup code."
+)
 LOGIN_BLOCKED = "Too many failed sign-in attempts. Try again in %(minutes)d minutes."
 
 
@@ -213,7 +215,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- one's own account: password, backup codes, API tokens ----------------------------------------
 
 
-NEW_TOKEN_KEY = "dsr_new_api_token"
+NEW_TOKEN_KEY = "dsr_new_api_token"  # noqa: S105 - a session key, not a secret
 
 
 def _account_page(request: HttpRequest, **extra: Any) -> HttpResponse:
@@ -260,7 +262,9 @@ def account_token_revoke_view(request: HttpRequest, token_key: str) -> HttpRespo
 def account_backup_codes_view(request: HttpRequest) -> HttpResponse:
     """New backup codes (the old ones stop working), shown this once."""
     codes = totp.backup_codes_create(user=request.user)
-    return render(request, "dashboard/backup_codes.html", {"codes": codes, "next": reverse("dashboard:account")})
+    return render(
+        request, "dashboard/backup_codes.html", {"codes": codes, "next": reverse("dashboard:account")}
+    )
 
 
 class _PasswordChangeView(PasswordChangeView):
@@ -816,12 +820,7 @@ def audit_verify_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_view("staff.manage")
 def staff_view_list(request: HttpRequest) -> HttpResponse:
-    users = (
-        get_user_model()
-        .objects.filter(staff__isnull=False)
-        .select_related("staff")
-        .order_by("username")
-    )
+    users = get_user_model().objects.filter(staff__isnull=False).select_related("staff").order_by("username")
     enrolled = set(StaffTOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
     rows = [{"user": u, "role": u.staff.role, "totp": u.pk in enrolled} for u in users]
     return _page(

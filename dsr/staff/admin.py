@@ -21,7 +21,7 @@ admin.site.unregister(AuthToken)
 @admin.register(AuthToken)
 class AuthTokenAdmin(admin.ModelAdmin):
     list_display = ["token_key", "user", "created", "expiry"]
-    fields = ["token_key", "user", "created", "expiry"]
+    fields = ("token_key", "user", "created", "expiry")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -36,7 +36,7 @@ class StaffTOTPDeviceAdmin(admin.ModelAdmin):
     """Shown so an administrator sees who enrolled; the secret is never displayed."""
 
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -39,12 +39,12 @@ class StaffTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     """
 
     secret = EncryptedTextField()
-    step = models.PositiveSmallIntegerField(default=30)
-    t0 = models.BigIntegerField(default=0)
-    digits = models.PositiveSmallIntegerField(default=6)
-    tolerance = models.PositiveSmallIntegerField(default=1)
-    drift = models.SmallIntegerField(default=0)
-    last_t = models.BigIntegerField(default=-1)
+    step: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=30)
+    t0: models.BigIntegerField[int, int] = models.BigIntegerField(default=0)
+    digits: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=6)
+    tolerance: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=1)
+    drift: models.SmallIntegerField[int, int] = models.SmallIntegerField(default=0)
+    last_t: models.BigIntegerField[int, int] = models.BigIntegerField(default=-1)
 
     class Meta(Device.Meta):
         verbose_name = "TOTP device"

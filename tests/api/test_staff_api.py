@@ -14,7 +14,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-
 from django_otp import DEVICE_ID_SESSION_KEY
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -478,7 +477,8 @@ def test_create_staff_with_token_prints_a_token_that_works_with_the_role_it_name
     out = io.StringIO()
     call_command("create_staff", "alice", "--role", "agent", "--token", stdout=out)
     match = re.fullmatch(
-        r"alice \(agent\) token: ([0-9a-f]{64}) \(shown only now; revoke with: manage.py tokens revoke ([0-9a-f]{15})\)\n",
+        r"alice \(agent\) token: ([0-9a-f]{64}) "
+        r"\(shown only now; revoke with: manage.py tokens revoke ([0-9a-f]{15})\)\n",
         out.getvalue(),
     )
     assert match is not None, out.getvalue()

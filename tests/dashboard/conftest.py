@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from django.test import Client
-
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from dsr.staff import twofactor

@@ -92,7 +92,9 @@ def sign_in(page: Any, base: str, user: Any, *, shot: str | None = None) -> None
     page.get_by_role("button", name="Continue").click()
     assert page.locator("h1").inner_text() == "Two-factor authentication"
     secret = TotpDevice.objects.get(user=user).secret
-    page.get_by_label("6-digit code from your authenticator app, or a backup code").fill(totp.code_at(secret, time.time()))
+    page.get_by_label("6-digit code from your authenticator app, or a backup code").fill(
+        totp.code_at(secret, time.time())
+    )
     page.get_by_role("button", name="Sign in").click()
     assert page.locator("h1").inner_text() == "Request queue"
 

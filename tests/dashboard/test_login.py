@@ -7,10 +7,9 @@ import time
 
 import pytest
 from django.test import Client
-
-from dsr.audit.models import AuditEvent
 from django_otp.plugins.otp_static.models import StaticToken
 
+from dsr.audit.models import AuditEvent
 from dsr.staff import twofactor as totp
 from dsr.staff.models import StaffTOTPDevice as TotpDevice
 from tests.dashboard.conftest import PASSWORD, current_code, make_staff
@@ -166,16 +165,26 @@ def test_a_staff_member_changes_their_own_password_with_the_old_one(dashboard_cl
     client = dashboard_client("viewer")
     wrong = client.post(
         "/dashboard/account/password/",
-        {"old_password": "not it", "new_password1": "a brand new passphrase 42", "new_password2": "a brand new passphrase 42"},
+        {
+            "old_password": "not it",
+            "new_password1": "a brand new passphrase 42",
+            "new_password2": "a brand new passphrase 42",
+        },
     )
     assert wrong.status_code == 200
     assert "Your old password was entered incorrectly." in wrong.content.decode()
     response = client.post(
         "/dashboard/account/password/",
-        {"old_password": PASSWORD, "new_password1": "a brand new passphrase 42", "new_password2": "a brand new passphrase 42"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a brand new passphrase 42",
+            "new_password2": "a brand new passphrase 42",
+        },
     )
     assert (response.status_code, response["Location"]) == (302, "/dashboard/account/")
-    assert "Your password was changed." in client.get("/dashboard/account/").content.decode()  # still signed in
+    assert (
+        "Your password was changed." in client.get("/dashboard/account/").content.decode()
+    )  # still signed in
     assert AuditEvent.objects.filter(action="staff.password_changed", actor="staff:viewer-user").count() == 1
     assert _password_step(Client(), "viewer-user", "a brand new passphrase 42").status_code == 302
 
@@ -186,9 +195,16 @@ def test_the_password_change_needs_the_second_factor():
     client.force_login(user)  # password only
     response = client.post(
         "/dashboard/account/password/",
-        {"old_password": PASSWORD, "new_password1": "a brand new passphrase 42", "new_password2": "a brand new passphrase 42"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a brand new passphrase 42",
+            "new_password2": "a brand new passphrase 42",
+        },
     )
-    assert (response.status_code, response["Location"]) == (302, "/dashboard/login/?next=/dashboard/account/password/")
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/dashboard/login/?next=/dashboard/account/password/",
+    )
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
 

@@ -61,7 +61,9 @@ def test_enrolment_confirms_the_device_with_its_first_correct_code_and_audits_it
     user = make_staff("viewer", enrolled=False)
     device = twofactor.totp_enrol_start(user=user)
     assert twofactor.totp_device_for(user=user) is None
-    assert twofactor.second_factor_check(user=user, code=twofactor.code_at(device.secret, time.time())) is None
+    assert (
+        twofactor.second_factor_check(user=user, code=twofactor.code_at(device.secret, time.time())) is None
+    )
     assert twofactor.totp_confirm(user=user, code=twofactor.code_at(device.secret, time.time() - 600)) is None
     assert twofactor.totp_device_for(user=user) is None
     StaffTOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)

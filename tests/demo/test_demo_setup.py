@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command

@@ -4,9 +4,10 @@ The clear-text API tokens of rest_framework.authtoken are dropped: tokens are no
 (django-rest-knox) and issued on request."""
 
 import django.db.models.deletion
-import dsr.identity.fields
 from django.conf import settings
 from django.db import migrations, models
+
+import dsr.identity.fields
 
 
 def move_devices(apps, schema_editor):
@@ -63,7 +64,7 @@ class Migration(migrations.Migration):
                     models.DateTimeField(
                         blank=True,
                         default=None,
-                        help_text="A timestamp of the last failed verification attempt. Null if last attempt succeeded.",
+                        help_text="A timestamp of the last failed verification attempt. Null if last attempt succeeded.",  # noqa: E501
                         null=True,
                     ),
                 ),

@@ -73,9 +73,7 @@ class Command(BaseCommand):
         password_file = var / "demo-admin-password.txt"
         if not user_model.objects.filter(username="admin").exists() or not password_file.exists():
             password = secrets.token_urlsafe(12)
-            profile, token = staff_create(
-                username="admin", role="admin", actor="cli:demo_setup", token=True
-            )
+            profile, token = staff_create(username="admin", role="admin", actor="cli:demo_setup", token=True)
             user = profile.user
             user.set_password(password)
             user.is_superuser = True
@@ -101,7 +99,7 @@ class Command(BaseCommand):
                     "    sign-in shows a QR code to add the account to an authenticator app instead)",
                     "  Django admin:    http://127.0.0.1:8000/admin/ (same password, then the code)",
                     f"  Staff API token: {token} (expires after DSR_API_TOKEN_TTL_DAYS; more on",
-                    "    the dashboard's account page, or: manage.py create_staff admin --role admin --token)",
+                    "    the dashboard's account page, or: create_staff admin --role admin --token)",
                     "  E-mails (codes, links) are printed in this terminal.",
                     "",
                 ]
