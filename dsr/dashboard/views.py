@@ -215,7 +215,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- one's own account: password, backup codes, API tokens ----------------------------------------
 
 
-NEW_TOKEN_KEY = "dsr_new_api_token"  # noqa: S105 - a session key, not a secret
+SHOW_ONCE_KEY = "dsr_show_once"  # the new API token, until the next view of the account page
 
 
 def _account_page(request: HttpRequest, **extra: Any) -> HttpResponse:
@@ -232,7 +232,7 @@ def _account_page(request: HttpRequest, **extra: Any) -> HttpResponse:
 @require_GET
 @staff_view("dashboard.view")
 def account_view(request: HttpRequest) -> HttpResponse:
-    new = request.session.pop(NEW_TOKEN_KEY, None)  # shown on this one page view, then gone
+    new = request.session.pop(SHOW_ONCE_KEY, None)  # shown on this one page view, then gone
     return _account_page(request, new_token=new and new["token"], new_token_expiry=new and new["expiry"])
 
 
@@ -242,7 +242,7 @@ def account_token_create_view(request: HttpRequest) -> HttpResponse:
     """Issue an API token for oneself. Only its hash is stored; the clear token waits in the
     session for the next page view (post/redirect/get: a reload does not issue another)."""
     row, clear = tokens.token_create(user=request.user, actor=actor(request.user))
-    request.session[NEW_TOKEN_KEY] = {"token": clear, "expiry": row.expiry.strftime("%Y-%m-%d %H:%M UTC")}
+    request.session[SHOW_ONCE_KEY] = {"token": clear, "expiry": row.expiry.strftime("%Y-%m-%d %H:%M UTC")}
     return redirect("dashboard:account")
 
 
@@ -898,6 +898,10 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         ("DSR_LOGIN_MAX_FAILURES_PER_USER", settings.DSR_LOGIN_MAX_FAILURES_PER_USER),
         ("DSR_LOGIN_MAX_FAILURES_PER_IP", settings.DSR_LOGIN_MAX_FAILURES_PER_IP),
         ("DSR_LOGIN_WINDOW_MINUTES", int(settings.DSR_LOGIN_WINDOW.total_seconds() // 60)),
+        ("DSR_SESSION_IDLE_MINUTES", int(settings.DSR_SESSION_IDLE.total_seconds() // 60)),
+        ("DSR_SESSION_MAX_HOURS", int(settings.DSR_SESSION_MAX_AGE.total_seconds() // 3600)),
+        ("DSR_API_TOKEN_TTL_DAYS", settings.DSR_API_TOKEN_TTL_DAYS),
+        ("DSR_ADMIN_ENABLED", settings.DSR_ADMIN_ENABLED),
         ("DSR_SITE_URL", settings.SITE_URL),
         ("DEFAULT_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
     ]
