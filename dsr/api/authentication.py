@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
 
 from dsr.staff.twofactor import user_verified
@@ -19,3 +20,9 @@ class VerifiedSessionAuthentication(SessionAuthentication):
         if result is None or not user_verified(request._request.user):
             return None
         return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The OpenAPI security scheme of the session (the cookie, as for Django's session)."""
+
+    target_class = "dsr.api.authentication.VerifiedSessionAuthentication"
