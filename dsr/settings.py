@@ -299,6 +299,7 @@ REST_KNOX = {"TOKEN_TTL": timedelta(days=DSR_API_TOKEN_TTL_DAYS), "AUTH_HEADER_P
 # OTPAdminSite: only a session that passed the second factor gets in (dsr/staff/apps.py).
 DSR_ADMIN_ENABLED = env.bool("DSR_ADMIN_ENABLED", default=not PRODUCTION)
 OTP_TOTP_ISSUER = "DSR Hub"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never lists anyone's backup codes
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -103,6 +103,13 @@ def test_the_admin_takes_the_password_and_the_code_and_never_shows_a_token():
     assert browser.get("/admin/").status_code == 200
     tokens = browser.get("/admin/knox/authtoken/").content.decode()
     assert token[:15] in tokens and token not in tokens
+    codes = twofactor.backup_codes_create(user=user)
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    backup = StaticDevice.objects.get(user=user)
+    page = browser.get(f"/admin/otp_static/staticdevice/{backup.pk}/change/")
+    assert page.status_code == 200
+    assert not any(code in page.content.decode() for code in codes)
     # The same verified session may use the staff API.
     assert browser.get(STAFF_API).status_code == 200
 
