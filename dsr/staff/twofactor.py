@@ -12,6 +12,7 @@ import base64
 import secrets
 import time
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import django_otp
 import segno
@@ -48,8 +49,6 @@ def code_at(secret: str, when: float) -> str:
 
 def provisioning_uri(*, device: StaffTOTPDevice) -> str:
     """The ``otpauth://`` URI an authenticator app imports (scanned as a QR code, or pasted)."""
-    from urllib.parse import quote, urlencode
-
     issuer = settings.OTP_TOTP_ISSUER
     label = quote(f"{issuer}:{device.user.get_username()}")
     query = urlencode(

@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 self.stdout.write("no tokens")
             for row in rows:
                 self.stdout.write(
-                    f"{row.token_key}  {row.user.get_username()}  issued {row.created:%Y-%m-%d %H:%M}"
+                    f"{row.token_key}  {row.user.get_username()}  issued {row.created:%Y-%m-%d %H:%M} UTC"
                     f"  expires {row.expiry:%Y-%m-%d %H:%M} UTC"
                 )
             return
