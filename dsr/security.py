@@ -109,7 +109,12 @@ class AdminLoginThrottleMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from django.urls import reverse
 
-        if request.method != "POST" or request.path != reverse("admin:login"):
+        # Without DSR_ADMIN_ENABLED the admin is not mounted (and "admin:login" does not resolve).
+        if (
+            request.method != "POST"
+            or not settings.DSR_ADMIN_ENABLED
+            or request.path != reverse("admin:login")
+        ):
             return self.get_response(request)
         from dsr.dashboard.auth import client_ip, login_blocked, login_failed, login_succeeded
 

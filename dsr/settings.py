@@ -81,7 +81,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # staff API tokens, stored as a hash, with expiry (dsr/staff/tokens.py)
+    "django_otp",
+    "django_otp.plugins.otp_static",  # backup codes; the TOTP device is dsr.staff.StaffTOTPDevice
     "drf_spectacular",
     "dsr.audit",
     "dsr.identity",
@@ -108,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed 2FA
+    "dsr.staff.sessions.StaffSessionTimeoutMiddleware",  # idle and absolute session limits
     "dsr.security.AdminLoginThrottleMiddleware",  # the admin's login shares the DSR_LOGIN_* throttle
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -293,13 +297,27 @@ DSR_DUE_SOON = timedelta(days=env.int("DSR_DUE_SOON_DAYS", default=7))
 DSR_LOGIN_MAX_FAILURES_PER_USER = env.int("DSR_LOGIN_MAX_FAILURES_PER_USER", default=5)
 DSR_LOGIN_MAX_FAILURES_PER_IP = env.int("DSR_LOGIN_MAX_FAILURES_PER_IP", default=20)
 DSR_LOGIN_WINDOW = timedelta(minutes=env.int("DSR_LOGIN_WINDOW_MINUTES", default=15))
+# Signed-in sessions end after this much inactivity, and in any case this long after sign-in
+# (dsr/staff/sessions.py). The cookie itself lasts no longer than the absolute limit.
+DSR_SESSION_IDLE = timedelta(minutes=env.int("DSR_SESSION_IDLE_MINUTES", default=30))
+DSR_SESSION_MAX_AGE = timedelta(hours=env.int("DSR_SESSION_MAX_HOURS", default=12))
+SESSION_COOKIE_AGE = int(DSR_SESSION_MAX_AGE.total_seconds())
+# Staff API tokens expire this many days after they were issued (dsr/staff/tokens.py).
+DSR_API_TOKEN_TTL_DAYS = env.int("DSR_API_TOKEN_TTL_DAYS", default=90)
+REST_KNOX = {"TOKEN_TTL": timedelta(days=DSR_API_TOKEN_TTL_DAYS), "AUTH_HEADER_PREFIX": "Token"}
+# The Django admin (/admin/): on in development, off in production unless turned on. It is an
+# OTPAdminSite: only a session that passed the second factor gets in (dsr/staff/apps.py).
+DSR_ADMIN_ENABLED = env.bool("DSR_ADMIN_ENABLED", default=not PRODUCTION)
+OTP_TOTP_ISSUER = "DSR Hub"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never lists anyone's backup codes
 
 # --- API ----------------------------------------------------------------------------------------
 DSR_API_MAX_PAGE_SIZE = env.int("DSR_API_MAX_PAGE_SIZE", default=100)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "knox.auth.TokenAuthentication",
+        # A session counts only once it passed the second factor (dsr/api/authentication.py).
+        "dsr.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

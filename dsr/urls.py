@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
@@ -5,7 +6,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from dsr.exports.views import download_page
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path("api/v1/", include("dsr.api.urls")),
     path("dashboard/", include("dsr.dashboard.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -15,3 +15,8 @@ urlpatterns = [
     path("", include("dsr.tasks.urls")),
     path("", include("dsr.portal.urls")),
 ]
+
+# The Django admin: behind the second factor (an OTPAdminSite, dsr/staff/apps.py), and off in
+# production unless DSR_ADMIN_ENABLED turns it on.
+if settings.DSR_ADMIN_ENABLED:
+    urlpatterns.insert(0, path("admin/", admin.site.urls))

@@ -50,7 +50,7 @@ def staff_client(db: None) -> Callable[[str], APIClient]:
     """``staff_client("approver")``: a client authenticated with that role's API token."""
 
     def make(role: str) -> APIClient:
-        _, token = staff_create(username=f"{role}-user", role=role)
+        _, token = staff_create(username=f"{role}-user", role=role, token=True)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client

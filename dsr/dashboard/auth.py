@@ -16,16 +16,15 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from dsr.staff.roles import PERMISSIONS, has_permission, role_of
+from dsr.staff.twofactor import user_verified
 
-VERIFIED_KEY = "dsr_dashboard_2fa"  # the user's pk once both factors passed in this session
 PENDING_KEY = "dsr_dashboard_pending"  # {"user": pk, "at": unix time} between the two steps
 PENDING_MAX_AGE = 300  # seconds to type the code after the password
 
 
 def two_factor_done(request: HttpRequest) -> bool:
-    """Signed in through the dashboard (password and code), not merely through the admin."""
-    user = request.user
-    return bool(user.is_authenticated and request.session.get(VERIFIED_KEY) == user.pk)
+    """Signed in with both factors (django-otp's verified session, ``dsr.staff.twofactor``)."""
+    return user_verified(request.user)
 
 
 def permissions_for(user: Any) -> dict[str, bool]:

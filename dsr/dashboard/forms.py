@@ -21,10 +21,14 @@ class LoginForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.RegexField(
-        label=_("6-digit code from your authenticator app"),
-        regex=r"^\s*\d{3}\s?\d{3}\s*$",
-        error_messages={"invalid": _("Enter the 6 digits your authenticator app shows.")},
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        label=_("6-digit code from your authenticator app, or a backup code"),
+        regex=r"^\s*(\d{3}\s?\d{3}|[A-Za-z2-7]{8})\s*$",
+        error_messages={
+            "invalid": _(
+                "Enter the 6 digits your authenticator app shows, or one of your 8-letter backup codes."
+            )
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
     )
 
 

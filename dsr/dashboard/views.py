@@ -16,11 +16,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.contrib.auth.views import PasswordChangeView
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -33,7 +34,6 @@ from dsr.dashboard import charts, reports, selectors, services
 from dsr.dashboard.auth import (
     PENDING_KEY,
     PENDING_MAX_AGE,
-    VERIFIED_KEY,
     client_ip,
     forbidden,
     login_blocked,
@@ -63,8 +63,9 @@ from dsr.dashboard.models import ManualTask
 from dsr.exports.csvsafe import csv_row_safe
 from dsr.exports.models import AccessPackage
 from dsr.exports.views import package_response
-from dsr.staff import totp
-from dsr.staff.models import Role
+from dsr.staff import tokens
+from dsr.staff import twofactor as totp
+from dsr.staff.models import Role, StaffTOTPDevice
 from dsr.staff.roles import has_permission, mask_email, role_of
 from dsr.staff.services import staff_create
 from dsr.systems.models import System
@@ -98,7 +99,16 @@ def _form_errors(form: Any) -> str:
 
 # --- sign-in --------------------------------------------------------------------------------------
 
-LOGIN_FAILED = "The username, password or code is not right, or too many attempts were made. Try again later."
+LOGIN_FAILED = "The username or password is not right."
+CODE_FAILED = (
+    "That code is not right, or it was already used. Type the code your app shows now, or a backup code."
+)
+LOGIN_BLOCKED = "Too many failed sign-in attempts. Try again in %(minutes)d minutes."
+
+
+def _blocked_text() -> str:
+    # The block counts failures per username (existing or not) and per IP: saying so reveals nothing.
+    return _(LOGIN_BLOCKED) % {"minutes": int(settings.DSR_LOGIN_WINDOW.total_seconds() // 60)}
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -113,7 +123,8 @@ def _next_url(request: HttpRequest) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    """Step one: username and password. The answer never tells which of them was wrong."""
+    """Step one: username and password. The answer never tells which of them was wrong. Nothing is
+    signed in yet: the session only remembers who is between the two steps."""
     if two_factor_done(request):
         return redirect(_next_url(request))
     form = LoginForm(request.POST or None)
@@ -121,7 +132,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         username, ip = form.cleaned_data["username"], client_ip(request)
         if login_blocked(username=username, ip=ip):
-            error = _(LOGIN_FAILED)
+            error = _blocked_text()
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None or role_of(user) is None:
@@ -137,10 +148,20 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/login.html", {"form": form, "error": error, "next": _next_url(request)})
 
 
+def _signed_in(request: HttpRequest, user: Any, device: Any, ip: str) -> None:
+    """Both factors passed: sign in and mark the session verified (django-otp)."""
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    totp.session_mark_verified(request=request, device=device)
+    request.session.pop(PENDING_KEY, None)
+    login_succeeded(username=user.get_username())
+    audit_record(actor=actor(user), action="staff.logged_in", data={"ip": ip})
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_code_view(request: HttpRequest) -> HttpResponse:
-    """Step two: the TOTP code; on first sign-in, enrolment of the authenticator app."""
+    """Step two: a code from the authenticator app or a backup code; on first sign-in, enrolment of
+    the app (QR code and key), after which the backup codes are shown once."""
     pending = request.session.get(PENDING_KEY) or {}
     user = None
     if pending.get("user") and time.time() - pending.get("at", 0) <= PENDING_MAX_AGE:
@@ -148,30 +169,35 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
     if user is None or role_of(user) is None:
         request.session.pop(PENDING_KEY, None)
         return redirect("dashboard:login")
-    device = totp.totp_device_for(user=user)
     enrolment = None
-    if device is None:
+    if totp.totp_device_for(user=user) is None:
         unconfirmed = totp.totp_enrol_start(user=user)
-        enrolment = {
-            "secret": unconfirmed.secret,
-            "uri": totp.provisioning_uri(secret=unconfirmed.secret, username=user.get_username()),
-        }
+        uri = totp.provisioning_uri(device=unconfirmed)
+        enrolment = {"secret": unconfirmed.secret, "uri": uri, "qr": totp.qr_svg(uri)}
     form = CodeForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
         ip = client_ip(request)
+        code = form.cleaned_data["code"]
         if login_blocked(username=user.get_username(), ip=ip):
-            error = _(LOGIN_FAILED)
-        elif totp.totp_verify(user=user, code=form.cleaned_data["code"]):
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            request.session.pop(PENDING_KEY, None)
-            request.session[VERIFIED_KEY] = user.pk
-            login_succeeded(username=user.get_username())
-            audit_record(actor=actor(user), action="staff.logged_in", data={"ip": ip})
-            return redirect(_next_url(request))
-        else:
+            error = _blocked_text()
+        elif enrolment is not None:
+            device = totp.totp_confirm(user=user, code=code)
+            if device is not None:
+                _signed_in(request, user, device, ip)
+                codes = totp.backup_codes_create(user=user)
+                return render(
+                    request, "dashboard/backup_codes.html", {"codes": codes, "next": _next_url(request)}
+                )
             login_failed(username=user.get_username(), ip=ip)
-            error = _(LOGIN_FAILED)
+            error = _(CODE_FAILED)
+        else:
+            device = totp.second_factor_check(user=user, code=code)
+            if device is not None:
+                _signed_in(request, user, device, ip)
+                return redirect(_next_url(request))
+            login_failed(username=user.get_username(), ip=ip)
+            error = _(CODE_FAILED)
     elif request.method == "POST":
         error = _form_errors(form)
     return render(
@@ -185,6 +211,84 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect("dashboard:login")
+
+
+# --- one's own account: password, backup codes, API tokens ----------------------------------------
+
+
+SHOW_ONCE_KEY = "dsr_show_once"  # the new API token, until the next view of the account page
+
+
+def _account_page(request: HttpRequest, **extra: Any) -> HttpResponse:
+    context = {
+        "tokens": list(tokens.token_list(user=request.user)),
+        "backup_codes_left": totp.backup_codes_left(user=request.user),
+        "token_ttl_days": settings.DSR_API_TOKEN_TTL_DAYS,
+        **extra,
+    }
+    return _page(request, "dashboard/account.html", context)
+
+
+@never_cache
+@require_GET
+@staff_view("dashboard.view")
+def account_view(request: HttpRequest) -> HttpResponse:
+    new = request.session.pop(SHOW_ONCE_KEY, None)  # shown on this one page view, then gone
+    return _account_page(request, new_token=new and new["token"], new_token_expiry=new and new["expiry"])
+
+
+@require_POST
+@staff_view("dashboard.view")
+def account_token_create_view(request: HttpRequest) -> HttpResponse:
+    """Issue an API token for oneself. Only its hash is stored; the clear token waits in the
+    session for the next page view (post/redirect/get: a reload does not issue another)."""
+    row, clear = tokens.token_create(user=request.user, actor=actor(request.user))
+    request.session[SHOW_ONCE_KEY] = {"token": clear, "expiry": row.expiry.strftime("%Y-%m-%d %H:%M UTC")}
+    return redirect("dashboard:account")
+
+
+@require_POST
+@staff_view("dashboard.view")
+def account_token_revoke_view(request: HttpRequest, token_key: str) -> HttpResponse:
+    if tokens.token_revoke(token_key=token_key, user=request.user, actor=actor(request.user)):
+        messages.success(request, _("Token %(key)s revoked.") % {"key": token_key})
+    else:
+        messages.error(request, _("No token %(key)s of yours.") % {"key": token_key})
+    return redirect("dashboard:account")
+
+
+@never_cache
+@require_POST
+@staff_view("dashboard.view")
+def account_backup_codes_view(request: HttpRequest) -> HttpResponse:
+    """New backup codes (the old ones stop working), shown this once."""
+    codes = totp.backup_codes_create(user=request.user)
+    return render(
+        request, "dashboard/backup_codes.html", {"codes": codes, "next": reverse("dashboard:account")}
+    )
+
+
+class _PasswordChangeView(PasswordChangeView):
+    template_name = "dashboard/password_change.html"
+    success_url = reverse_lazy("dashboard:account")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_record(
+            actor=actor(self.request.user),
+            action="staff.password_changed",
+            data={"username": self.request.user.get_username()},
+        )
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update({"can": permissions_for(self.request.user), "role": role_of(self.request.user)})
+        return context
+
+
+password_change_view = staff_view("dashboard.view")(_PasswordChangeView.as_view())
 
 
 # --- the queue ------------------------------------------------------------------------------------
@@ -719,16 +823,9 @@ def audit_verify_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_view("staff.manage")
 def staff_view_list(request: HttpRequest) -> HttpResponse:
-    users = (
-        get_user_model()
-        .objects.filter(staff__isnull=False)
-        .select_related("staff", "totp")
-        .order_by("username")
-    )
-    rows = [
-        {"user": u, "role": u.staff.role, "totp": bool(getattr(u, "totp", None) and u.totp.confirmed_at)}
-        for u in users
-    ]
+    users = get_user_model().objects.filter(staff__isnull=False).select_related("staff").order_by("username")
+    enrolled = set(StaffTOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    rows = [{"user": u, "role": u.staff.role, "totp": u.pk in enrolled} for u in users]
     return _page(
         request,
         "dashboard/staff.html",
@@ -804,6 +901,10 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         ("DSR_LOGIN_MAX_FAILURES_PER_USER", settings.DSR_LOGIN_MAX_FAILURES_PER_USER),
         ("DSR_LOGIN_MAX_FAILURES_PER_IP", settings.DSR_LOGIN_MAX_FAILURES_PER_IP),
         ("DSR_LOGIN_WINDOW_MINUTES", int(settings.DSR_LOGIN_WINDOW.total_seconds() // 60)),
+        ("DSR_SESSION_IDLE_MINUTES", int(settings.DSR_SESSION_IDLE.total_seconds() // 60)),
+        ("DSR_SESSION_MAX_HOURS", int(settings.DSR_SESSION_MAX_AGE.total_seconds() // 3600)),
+        ("DSR_API_TOKEN_TTL_DAYS", settings.DSR_API_TOKEN_TTL_DAYS),
+        ("DSR_ADMIN_ENABLED", settings.DSR_ADMIN_ENABLED),
         ("DSR_SITE_URL", settings.SITE_URL),
         ("DEFAULT_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
     ]

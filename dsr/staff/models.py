@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import base64
+import time
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
 
 from dsr.identity.fields import EncryptedTextField
 
@@ -22,19 +28,55 @@ class StaffProfile(models.Model):
         return f"{self.user} ({self.role})"
 
 
-class TotpDevice(models.Model):
-    """A staff member's authenticator (RFC 6238 TOTP). The shared secret is encrypted at rest.
+class StaffTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A staff member's authenticator (RFC 6238 TOTP) as a django-otp device.
 
-    ``confirmed_at`` is set once the person typed a correct code during enrolment; until then the
-    device does not count. ``last_step`` is the last time step accepted, so that a code cannot be
-    replayed within its validity window.
+    django-otp's own ``TOTPDevice`` keeps its key in clear; this device keeps the base32 secret
+    encrypted at rest (``EncryptedTextField``, the identities' AES-GCM key ring) and otherwise
+    behaves like it: 30-second steps, 6 digits, one step of drift either side, a code accepted at
+    most once (``last_t``), and django-otp's throttling after wrong codes. ``confirmed`` becomes true
+    once the person typed a correct code during enrolment; until then the device does not count.
     """
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp")
     secret = EncryptedTextField()
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    last_step = models.BigIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    step: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=30)
+    t0: models.BigIntegerField[int, int] = models.BigIntegerField(default=0)
+    digits: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=6)
+    tolerance: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=1)
+    drift: models.SmallIntegerField[int, int] = models.SmallIntegerField(default=0)
+    last_t: models.BigIntegerField[int, int] = models.BigIntegerField(default=-1)
 
-    def __str__(self) -> str:
-        return f"TOTP of {self.user}"
+    class Meta(Device.Meta):
+        verbose_name = "TOTP device"
+
+    @property
+    def bin_key(self) -> bytes:
+        padded = self.secret.upper() + "=" * (-len(self.secret) % 8)
+        return base64.b32decode(padded)
+
+    def totp(self, when: float | None = None) -> TOTP:
+        generator = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        generator.time = time.time() if when is None else when
+        return generator
+
+    def verify_token(self, token: Any) -> bool:
+        allowed, _reason = self.verify_is_allowed()
+        if not allowed:
+            return False
+        text = "".join(str(token).split())
+        verified = False
+        if len(text) == self.digits and text.isdigit():
+            generator = self.totp()
+            verified = generator.verify(int(text), self.tolerance, self.last_t + 1)
+            if verified:
+                self.last_t = generator.t()
+                self.drift = generator.drift
+                self.throttle_reset(commit=False)
+                self.set_last_used_timestamp(commit=False)
+                self.save()
+        if not verified:
+            self.throttle_increment(commit=True)
+        return verified
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1))

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from dsr.audit.services import audit_record
 from dsr.staff.models import Role, StaffProfile
+from dsr.staff.tokens import token_create
 
 
 @transaction.atomic
 def staff_create(
-    *, username: str, role: str, email: str = "", actor: str = "cli"
-) -> tuple[StaffProfile, str]:
-    """Create (or update the role of) a staff user; return the profile and its API token."""
+    *, username: str, role: str, email: str = "", actor: str = "cli", token: bool = False
+) -> tuple[StaffProfile, str | None]:
+    """Create (or update the role of) a staff user; return the profile and, when ``token`` is asked
+    for, a new API token in clear (shown once; only its hash is kept)."""
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}; use one of {', '.join(Role.values)}")
     user_model = get_user_model()
@@ -23,8 +24,8 @@ def staff_create(
     profile, _ = StaffProfile.objects.update_or_create(user=user, defaults={"role": role})
     user.is_staff = role == Role.ADMIN
     user.save(update_fields=["is_staff"])
-    token, _ = Token.objects.get_or_create(user=user)
     audit_record(
         actor=actor, action="staff.saved", data={"username": username, "role": role, "created": created}
     )
-    return profile, token.key
+    clear = token_create(user=user, actor=actor)[1] if token else None
+    return profile, clear

@@ -37,7 +37,7 @@ def _keep_the_test_transaction_open() -> Iterator[None]:
 
 @pytest.fixture
 def admin_token(db: None) -> str:
-    return staff_create(username="fuzz-admin", role="admin")[1]
+    return staff_create(username="fuzz-admin", role="admin", token=True)[1]
 
 
 @schema.parametrize()

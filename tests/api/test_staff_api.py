@@ -14,11 +14,16 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from dsr.audit.models import AuditEvent
 from dsr.dashboard.models import Assignment, ManualTask, Note
 from dsr.exports.models import AccessPackage
 from dsr.exports.services import package_build
+from dsr.staff import twofactor
+from dsr.staff.models import StaffTOTPDevice
 from dsr.staff.services import staff_create
 from dsr.workflow.models import (
     AuthorizedAgent,
@@ -64,8 +69,25 @@ def world() -> World:
 
 @pytest.fixture
 def client_for(api, staff_client):
-    def make(persona: str):
-        return api if persona == "anonymous" else staff_client(persona)
+    """``client_for(persona, how)``: a token, a browser session that passed the second factor, or a
+    "half" session (password only, as the Django admin's login used to leave it)."""
+
+    def make(persona: str, how: str = "token"):
+        if persona == "anonymous":
+            return api
+        if how == "token":
+            return staff_client(persona)
+        profile, _ = staff_create(username=f"{persona}-{how}", role=persona)
+        device = StaffTOTPDevice.objects.create(
+            user=profile.user, name="authenticator", secret=twofactor.secret_new(), confirmed=True
+        )
+        client = APIClient()
+        client.force_login(profile.user)
+        if how == "session":
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+        return client
 
     return make
 
@@ -172,12 +194,21 @@ def _check_allowed_effect(endpoint: Endpoint, response: Any, world: World) -> No
         ]
 
 
+@pytest.mark.parametrize("how", ["token", "session", "half"])
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
-def test_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(endpoint, persona, world, client_for):
-    client = client_for(persona)
+def test_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
+    endpoint, persona, how, world, client_for
+):
+    client = client_for(persona, how)
     before = db_state()
     response = endpoint.call(client, world)
+    if how == "half" and persona != "anonymous":
+        # Password only: no staff capability at all, the same answer as to an anonymous caller.
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Authentication credentials were not provided."}
+        assert db_state() == before
+        return
     if persona in endpoint.allowed:
         expected = 201 if endpoint.name == "note-add" else 200
         assert response.status_code == expected, getattr(response, "data", response)
@@ -549,25 +580,74 @@ def test_an_invalid_filter_answers_400_naming_the_field(staff_client, listed, qu
 # --- creating staff -------------------------------------------------------------------------------
 
 
-def test_create_staff_prints_a_token_that_works_with_the_role_it_names(api):
+def test_create_staff_with_token_prints_a_token_that_works_with_the_role_it_names(api):
     out = io.StringIO()
-    call_command("create_staff", "alice", "--role", "agent", stdout=out)
-    match = re.fullmatch(r"alice \(agent\) token: ([0-9a-f]{40})\n", out.getvalue())
+    call_command("create_staff", "alice", "--role", "agent", "--token", stdout=out)
+    match = re.fullmatch(
+        r"alice \(agent\) token: ([0-9a-f]{64}) "
+        r"\(shown only now; revoke with: manage.py tokens revoke ([0-9a-f]{15})\)\n",
+        out.getvalue(),
+    )
     assert match is not None, out.getvalue()
+    assert match.group(1).startswith(match.group(2))
     api.credentials(HTTP_AUTHORIZATION=f"Token {match.group(1)}")
     assert api.get(BASE).status_code == 200
     assert api.post(f"{BASE}/{uuid.uuid4()}/approve").status_code == 403
 
 
-def test_create_staff_again_changes_the_role_and_keeps_the_token():
+def test_create_staff_issues_no_token_unless_asked_and_changes_the_role_when_run_again():
     first, second = io.StringIO(), io.StringIO()
     call_command("create_staff", "alice", "--role", "viewer", stdout=first)
     call_command("create_staff", "alice", "--role", "approver", stdout=second)
-    assert first.getvalue().split("token: ")[1] == second.getvalue().split("token: ")[1]
-    assert second.getvalue().startswith("alice (approver) token: ")
+    assert (first.getvalue(), second.getvalue()) == ("alice (viewer)\n", "alice (approver)\n")
+    assert AuthToken.objects.count() == 0
     assert list(
         AuditEvent.objects.filter(action="staff.saved").values_list("data__role", "data__created")
     ) == [("viewer", True), ("approver", False)]
+
+
+def test_a_token_is_stored_only_as_a_hash():
+    out = io.StringIO()
+    call_command("create_staff", "alice", "--role", "agent", "--token", stdout=out)
+    token = out.getvalue().split("token: ")[1].split()[0]
+    (row,) = AuthToken.objects.values_list("digest", "token_key")
+    assert token not in row and row[1] == token[:15]
+    assert AuditEvent.objects.filter(action="staff.token_created").count() == 1
+    assert token not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+def test_an_expired_token_is_refused_with_401(api, settings):
+    _, token = staff_create(username="old", role="admin", token=True)
+    AuthToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = api.get(BASE)
+    assert (response.status_code, response.json()) == (401, {"detail": "Invalid token."})
+
+
+def test_a_token_expires_after_the_configured_days(settings):
+    settings.DSR_API_TOKEN_TTL_DAYS = 7
+    before = timezone.now()
+    staff_create(username="alice", role="agent", token=True)
+    (expiry,) = AuthToken.objects.values_list("expiry", flat=True)
+    assert before + timedelta(days=7) <= expiry <= timezone.now() + timedelta(days=7)
+
+
+def test_tokens_list_shows_prefixes_and_revoke_ends_a_token(api):
+    _, token = staff_create(username="alice", role="agent", token=True)
+    staff_create(username="bob", role="viewer", token=True)
+    listing = io.StringIO()
+    call_command("tokens", "list", stdout=listing)
+    lines = listing.getvalue().splitlines()
+    assert len(lines) == 2 and token not in listing.getvalue()
+    assert any(line.startswith(f"{token[:15]}  alice  issued ") for line in lines)
+    out = io.StringIO()
+    call_command("tokens", "revoke", token[:15], stdout=out)
+    assert out.getvalue() == f"revoked {token[:15]}\n"
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get(BASE).status_code == 401
+    assert AuditEvent.objects.filter(action="staff.token_revoked").count() == 1
+    with pytest.raises(CommandError, match="no token"):
+        call_command("tokens", "revoke", token[:15])
 
 
 def test_create_staff_refuses_an_unknown_role():
@@ -590,7 +670,7 @@ def test_only_a_request_awaiting_approval_can_be_approved(staff_client, status):
 
 
 def test_an_inactive_staff_users_token_is_refused_with_401(api, world):
-    _, token = staff_create(username="gone", role="admin")
+    _, token = staff_create(username="gone", role="admin", token=True)
     User.objects.filter(username="gone").update(is_active=False)
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = api.get(BASE)

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 
-from dsr.dashboard.auth import VERIFIED_KEY
-from dsr.staff import totp
-from dsr.staff.models import TotpDevice
+from dsr.staff import twofactor
+from dsr.staff.models import StaffTOTPDevice
 from dsr.staff.services import staff_create
 
 PASSWORD = "correct horse battery staple"
@@ -29,14 +29,23 @@ def make_staff(role: str, *, username: str | None = None, email: str = "", enrol
     user.set_password(PASSWORD)
     user.save()
     if enrolled:
-        TotpDevice.objects.get_or_create(
-            user=user, defaults={"secret": totp.secret_new(), "confirmed_at": user.date_joined}
+        StaffTOTPDevice.objects.get_or_create(
+            user=user, defaults={"name": "authenticator", "secret": twofactor.secret_new(), "confirmed": True}
         )
     return user
 
 
 def current_code(user: Any) -> str:
-    return totp.code_at(TotpDevice.objects.get(user=user).secret, time.time())
+    return twofactor.code_at(StaffTOTPDevice.objects.get(user=user).secret, time.time())
+
+
+def sign_in_verified(client: Client, user: Any) -> Client:
+    """A session signed in with both factors: what the dashboard's code step leaves behind."""
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = StaffTOTPDevice.objects.get(user=user).persistent_id
+    session.save()
+    return client
 
 
 @pytest.fixture
@@ -52,11 +61,6 @@ def dashboard_client(db: None) -> Callable[[str], Client]:
         client = Client()
         if role == "anonymous":
             return client
-        user = make_staff(role)
-        client.force_login(user)
-        session = client.session
-        session[VERIFIED_KEY] = user.pk
-        session.save()
-        return client
+        return sign_in_verified(client, make_staff(role))
 
     return make

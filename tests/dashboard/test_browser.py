@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from django.utils import timezone
 
 from connectors.sql.sample import create_sample_schema, sample_config, seed_sample
-from dsr.staff import totp
-from dsr.staff.models import TotpDevice
+from dsr.staff import twofactor as totp
+from dsr.staff.models import StaffTOTPDevice as TotpDevice
 from dsr.systems.models import System
 from dsr.workflow import deadlines
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
@@ -92,7 +92,9 @@ def sign_in(page: Any, base: str, user: Any, *, shot: str | None = None) -> None
     page.get_by_role("button", name="Continue").click()
     assert page.locator("h1").inner_text() == "Two-factor authentication"
     secret = TotpDevice.objects.get(user=user).secret
-    page.get_by_label("6-digit code from your authenticator app").fill(totp.code_at(secret, time.time()))
+    page.get_by_label("6-digit code from your authenticator app, or a backup code").fill(
+        totp.code_at(secret, time.time())
+    )
     page.get_by_role("button", name="Sign in").click()
     assert page.locator("h1").inner_text() == "Request queue"
 
@@ -342,3 +344,40 @@ def test_an_approver_verifies_the_audit_chain(live_server: Any, page: Any) -> No
     assert text(page.locator("#verify-result")).startswith("✔ The chain is intact:")
     assert page.get_by_label("Action").input_value() == "staff."  # the filter is kept
     screenshot(page, "dashboard-14-audit")
+
+
+def test_a_new_staff_member_scans_a_qr_code_keeps_backup_codes_and_makes_an_api_token(
+    live_server: Any, page: Any
+) -> None:
+    user = make_staff("agent", enrolled=False)
+    csp_errors: list[str] = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(live_server.url + "/dashboard/")
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    qr = page.locator("#totp-qr svg")
+    assert qr.is_visible()
+    box = qr.bounding_box()
+    assert box is not None and box["width"] >= 100  # large enough for a phone camera
+    screenshot(page, "dashboard-15-enrol-qr")
+    secret = page.locator("#totp-secret").inner_text()
+    page.get_by_label("6-digit code from your authenticator app, or a backup code").fill(
+        totp.code_at(secret, time.time())
+    )
+    page.get_by_role("button", name="Sign in").click()
+    assert page.locator("h1").inner_text() == "Your backup codes"
+    codes = page.locator("#backup-codes li").all_inner_texts()
+    assert len(codes) == 10 and all(len(c) == 8 for c in codes)
+    screenshot(page, "dashboard-16-backup-codes")
+    page.get_by_role("link", name="I have saved them — continue").click()
+    assert page.locator("h1").inner_text() == "Request queue"
+    page.get_by_role("link", name=user.get_username()).click()
+    page.get_by_role("button", name="Make a token").click()
+    token = page.locator("#new-token").inner_text()
+    assert len(token) == 64
+    screenshot(page, "dashboard-17-account-token")
+    page.reload()  # shown once: the page, seen again, no longer shows it
+    assert page.locator("#new-token").count() == 0
+    assert token[:15] in page.locator("table").inner_text()
+    assert csp_errors == []

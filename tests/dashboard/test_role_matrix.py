@@ -11,20 +11,24 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
+from knox.models import AuthToken
 
 from dsr.audit.models import AuditEvent
 from dsr.dashboard.models import Assignment, ManualTask, Note, SystemCheck, TaskStatus
 from dsr.exports.models import AccessPackage
 from dsr.exports.services import package_build
-from dsr.staff.models import StaffProfile, TotpDevice
+from dsr.staff.models import StaffProfile, StaffTOTPDevice
 from dsr.systems.models import System
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, RequestType, Status
-from tests.dashboard.conftest import make_staff
+from tests.dashboard.conftest import make_staff, sign_in_verified
 from tests.factories import RequestFactory, SystemFactory
 
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ["anonymous", "viewer", "agent", "approver", "admin"]
+# Signed in with the password only (no second factor), as the Django admin's login used to leave it.
+HALF = ["half-viewer", "half-admin"]
 EVERYONE = frozenset({"viewer", "agent", "approver", "admin"})
 WORKERS = frozenset({"agent", "approver", "admin"})
 DECIDERS = frozenset({"approver", "admin"})
@@ -77,7 +81,9 @@ def db_state() -> tuple[Any, ...]:
         list(System.objects.order_by("pk").values("pk", "enabled", "updated_at")),
         list(StaffProfile.objects.order_by("pk").values()),
         list(get_user_model().objects.order_by("pk").values("pk", "username", "password", "is_active")),
-        list(TotpDevice.objects.order_by("pk").values("pk", "confirmed_at", "last_step")),
+        list(StaffTOTPDevice.objects.order_by("pk").values("pk", "confirmed", "last_t")),
+        list(StaticToken.objects.order_by("pk").values("pk", "token")),
+        list(AuthToken.objects.order_by("digest").values("digest", "expiry")),
     )
 
 
@@ -132,6 +138,17 @@ class Page:
             "staff-role": (f"/dashboard/staff/{w.colleague.pk}/role/", {"role": "approver"}),
             "staff-reset-2fa": (f"/dashboard/staff/{w.colleague.pk}/reset-2fa/", {}),
             "settings": ("/dashboard/settings/", None),
+            "account": ("/dashboard/account/", None),
+            "password": (
+                "/dashboard/account/password/",
+                {
+                    "old_password": "correct horse battery staple",
+                    "new_password1": "a brand new passphrase 42",
+                    "new_password2": "a brand new passphrase 42",
+                },
+            ),
+            "token-create": ("/dashboard/account/tokens/", {}),
+            "backup-codes": ("/dashboard/account/backup-codes/", {}),
         }[self.name]
 
 
@@ -166,6 +183,10 @@ PAGES = [
     Page("staff-role", "POST", ADMIN),
     Page("staff-reset-2fa", "POST", ADMIN),
     Page("settings", "GET", ADMIN),
+    Page("account", "GET", EVERYONE),
+    Page("password", "POST", EVERYONE),
+    Page("token-create", "POST", EVERYONE),
+    Page("backup-codes", "POST", EVERYONE),
 ]
 
 
@@ -179,7 +200,7 @@ def _check_allowed_page(page: Page, response: Any, w: World) -> None:
     redirected = {
         "bulk-approve", "bulk-deny", "bulk-assign", "approve", "deny", "cancel", "extend", "assign", "note",
         "task-add", "task-done", "retry", "system-check", "system-toggle", "staff-create", "staff-role",
-        "staff-reset-2fa",
+        "staff-reset-2fa", "password", "token-create",
     }  # fmt: skip
     assert response.status_code == (302 if name in redirected else 200)
     if name == "queue":
@@ -252,24 +273,43 @@ def _check_allowed_page(page: Page, response: Any, w: World) -> None:
     elif name == "staff-role":
         assert StaffProfile.objects.get(user=w.colleague).role == "approver"
     elif name == "staff-reset-2fa":
-        assert not TotpDevice.objects.filter(user=w.colleague).exists()
+        assert not StaffTOTPDevice.objects.filter(user=w.colleague).exists()
     elif name == "settings":
         assert "DSR_DUE_SOON_DAYS" in response.content.decode()
+    elif name == "account":
+        assert "You have no API tokens." in response.content.decode()
+    elif name == "password":
+        assert response["Location"] == "/dashboard/account/"
+        user = response.wsgi_request.user
+        assert get_user_model().objects.get(pk=user.pk).check_password("a brand new passphrase 42")
+    elif name == "token-create":
+        assert AuthToken.objects.filter(user=response.wsgi_request.user).count() == 1
+        assert response["Location"] == "/dashboard/account/"
+    elif name == "backup-codes":
+        assert StaticToken.objects.filter(device__user=response.wsgi_request.user).count() == 10
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+def _half_signed_in(persona: str) -> Any:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_staff(persona.removeprefix("half-")))
+    return client
+
+
+@pytest.mark.parametrize("persona", PERSONAS + HALF)
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_dashboard_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
     page, persona, world, dashboard_client
 ):
-    client = dashboard_client(persona)
+    client = _half_signed_in(persona) if persona.startswith("half-") else dashboard_client(persona)
     url, body = page.url_and_body(world)
     before = db_state()
     response = client.get(url) if page.method == "GET" else client.post(url, body)
     if persona in page.allowed:
         _check_allowed_page(page, response, world)
         return
-    if persona == "anonymous":
+    if persona == "anonymous" or persona.startswith("half-"):
         assert response.status_code == 302
         assert response["Location"].startswith("/dashboard/login/?next=")
     else:
@@ -307,14 +347,37 @@ def _call_api(endpoint: Endpoint, client: Any, w: World) -> Any:
     return client.get(url) if endpoint.method == "GET" else client.post(url, body)
 
 
+def _api_caller(persona: str, how: str, api: Any, staff_client: Any) -> Any:
+    """The staff API's callers: a token, a session that passed 2FA, a password-only session."""
+    from rest_framework.test import APIClient
+
+    if persona == "anonymous":
+        return api
+    if how == "token":
+        return staff_client(persona)
+    client = APIClient()
+    user = make_staff(persona)
+    if how == "session":
+        return sign_in_verified(client, user)
+    client.force_login(user)  # "half": password only
+    return client
+
+
+@pytest.mark.parametrize("how", ["token", "session", "half"])
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
 def test_api_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
-    endpoint, persona, world, api, staff_client
+    endpoint, persona, how, world, api, staff_client
 ):
-    client = api if persona == "anonymous" else staff_client(persona)
+    client = _api_caller(persona, how, api, staff_client)
     before = db_state()
     response = _call_api(endpoint, client, world)
+    if how == "half" and persona != "anonymous":
+        # A password-only session is no caller: the answer is that of an anonymous one.
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Authentication credentials were not provided."}
+        assert db_state() == before
+        return
     if persona in endpoint.allowed:
         if endpoint.name == "extend":
             assert response.status_code == 200, response.json()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import Client
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
-from dsr.staff.totp import matching_step, totp_device_for
+from dsr.staff.twofactor import totp_device_for
 from dsr.systems.models import System
 
 pytestmark = pytest.mark.django_db
@@ -41,14 +43,41 @@ def test_demo_setup_runs_again_without_changing_anything(var) -> None:
     assert "Systems created: -, updated: -" in again.getvalue()
 
 
-def test_demo_totp_prints_a_code_the_dashboard_accepts(var) -> None:
-    call_command("demo_setup", stdout=io.StringIO())
+def test_demo_totp_prints_a_code_the_dashboard_accepts(var, settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    setup = io.StringIO()
+    call_command("demo_setup", stdout=setup)
+    password = re.search(r"user 'admin', password '([^']+)'", setup.getvalue()).group(1)
     out = io.StringIO()
     call_command("demo_totp", stdout=out)
     code = re.search(r"code: (\d{6})", out.getvalue()).group(1)
     secret = re.search(r"secret for an authenticator app: (\w+)", out.getvalue()).group(1)
     assert totp_device_for(user=get_user_model().objects.get(username="admin")) is None  # not yet confirmed
-    assert matching_step(secret, code, now=time.time(), after=0) is not None
+    browser = Client()
+    browser.post("/dashboard/login/", {"username": "admin", "password": password})
+    enrolment = browser.get("/dashboard/login/code/").content.decode()
+    assert f'<code id="totp-secret">{secret}</code>' in enrolment
+    browser.post("/dashboard/login/code/", {"code": code})
+    assert browser.get("/dashboard/").status_code == 200
+
+
+def test_demo_setup_prints_a_staff_api_token_that_works_and_keeps_it_on_a_second_run(var) -> None:
+    first = io.StringIO()
+    call_command("demo_setup", stdout=first)
+    token = re.search(r"Staff API token: ([0-9a-f]{64}) ", first.getvalue()).group(1)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/staff/requests").status_code == 200
+    again = io.StringIO()
+    call_command("demo_setup", stdout=again)
+    assert f"Staff API token: {token} " in again.getvalue()
+    AuthToken.objects.all().delete()  # expired or revoked: the next run issues a new one
+    third = io.StringIO()
+    call_command("demo_setup", stdout=third)
+    new = re.search(r"Staff API token: ([0-9a-f]{64}) ", third.getvalue()).group(1)
+    assert new != token
+    api.credentials(HTTP_AUTHORIZATION=f"Token {new}")
+    assert api.get("/api/v1/staff/requests").status_code == 200
 
 
 def test_the_demo_commands_refuse_to_run_in_production(var, settings) -> None:

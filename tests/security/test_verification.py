@@ -128,6 +128,20 @@ def test_the_admin_login_is_throttled_per_ip_across_usernames(settings):
 
 
 def test_a_successful_admin_login_is_not_throttled(settings):
-    get_user_model().objects.create_superuser("admin2", "a@example.com", "another-long-password")
-    answer = Client().post("/admin/login/", {"username": "admin2", "password": "another-long-password"})
+    import time
+
+    from dsr.staff import twofactor
+    from dsr.staff.models import StaffTOTPDevice
+
+    user = get_user_model().objects.create_superuser("admin2", "a@example.com", "another-long-password")
+    device = StaffTOTPDevice.objects.create(user=user, name="authenticator", secret=twofactor.secret_new())
+    answer = Client().post(
+        "/admin/login/",
+        {
+            "username": "admin2",
+            "password": "another-long-password",
+            "otp_device": device.persistent_id,
+            "otp_token": twofactor.code_at(device.secret, time.time()),
+        },
+    )
     assert answer.status_code == 302

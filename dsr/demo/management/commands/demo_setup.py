@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from connectors.sql.sample import TARGET_EMAIL, create_sample_schema, sample_config, seed_sample
 from dsr.staff.services import staff_create
+from dsr.staff.tokens import token_create, token_is_valid
 from dsr.systems.services import systems_apply_file
 
 
@@ -72,7 +73,7 @@ class Command(BaseCommand):
         password_file = var / "demo-admin-password.txt"
         if not user_model.objects.filter(username="admin").exists() or not password_file.exists():
             password = secrets.token_urlsafe(12)
-            profile, token = staff_create(username="admin", role="admin", actor="cli:demo_setup")
+            profile, token = staff_create(username="admin", role="admin", actor="cli:demo_setup", token=True)
             user = profile.user
             user.set_password(password)
             user.is_superuser = True
@@ -81,6 +82,10 @@ class Command(BaseCommand):
             password_file.write_text(f"{password}\n{token}\n")
             password_file.chmod(0o600)
         password, token = password_file.read_text().split()
+        if not token_is_valid(token):
+            # Tokens are stored as hashes and expire: a demo older than its token gets a new one.
+            token = token_create(user=user_model.objects.get(username="admin"), actor="cli:demo_setup")[1]
+            password_file.write_text(f"{password}\n{token}\n")
         self.stdout.write(
             "\n".join(
                 [
@@ -90,9 +95,11 @@ class Command(BaseCommand):
                     f"  A person with data: {TARGET_EMAIL} (e.g. Germany, or United States / California)",
                     "  Dashboard:       http://127.0.0.1:8000/dashboard/",
                     f"    user 'admin', password '{password}'; two-factor code:",
-                    "    .venv/bin/python manage.py demo_totp",
-                    "  Django admin:    http://127.0.0.1:8000/admin/",
-                    f"  Staff API token: {token}",
+                    "    .venv/bin/python manage.py demo_totp   (prints the current code; the first",
+                    "    sign-in shows a QR code to add the account to an authenticator app instead)",
+                    "  Django admin:    http://127.0.0.1:8000/admin/ (same password, then the code)",
+                    f"  Staff API token: {token} (expires after DSR_API_TOKEN_TTL_DAYS; more on",
+                    "    the dashboard's account page, or: create_staff admin --role admin --token)",
                     "  E-mails (codes, links) are printed in this terminal.",
                     "",
                 ]

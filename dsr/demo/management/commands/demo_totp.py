@@ -5,14 +5,13 @@ authenticator app at hand, so this prints the code the app would show (and the s
 account to a real app instead).
 """
 
-import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dsr.staff.totp import STEP_SECONDS, code_at, totp_enrol_start
+from dsr.staff.twofactor import demo_code, totp_enrol_start
 
 
 class Command(BaseCommand):
@@ -28,7 +27,6 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no user {options['username']!r}")
         device = totp_enrol_start(user=user)
-        now = time.time()
-        left = STEP_SECONDS - int(now) % STEP_SECONDS
-        self.stdout.write(f"code: {code_at(device.secret, now)} (valid for {left} more seconds)")
+        code, left = demo_code(device=device)
+        self.stdout.write(f"code: {code} (valid for {left} more seconds)")
         self.stdout.write(f"secret for an authenticator app: {device.secret}")
