@@ -17,12 +17,11 @@ from django.test import Client
 
 from dsr.audit.models import AuditEvent
 from dsr.audit.services import audit_verify_chain
-from dsr.dashboard.auth import VERIFIED_KEY
 from dsr.dashboard.models import ManualTask, Note
 from dsr.identity import crypto
 from dsr.tasks.models import Task
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
-from tests.dashboard.conftest import make_staff
+from tests.dashboard.conftest import make_staff, sign_in_verified
 from tests.factories import RequestFactory, SystemFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,13 +38,7 @@ TEXTS = {
 
 
 def signed_in(role: str) -> Client:
-    user = make_staff(role, username=f"{role}-web")
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[VERIFIED_KEY] = user.pk
-    session.save()
-    return client
+    return sign_in_verified(Client(), make_staff(role, username=f"{role}-web"))
 
 
 def raw_rows(table: str) -> str:
