@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "dsr.dashboard",
     "dsr.tasks",
     "dsr.demo",
+    "dsr.ratelimit",
 ]
 
 MIDDLEWARE = [
@@ -284,6 +285,20 @@ DSR_LOGIN_MAX_FAILURES_PER_USER = env.int("DSR_LOGIN_MAX_FAILURES_PER_USER", def
 DSR_LOGIN_MAX_FAILURES_PER_IP = env.int("DSR_LOGIN_MAX_FAILURES_PER_IP", default=20)
 DSR_LOGIN_WINDOW = timedelta(minutes=env.int("DSR_LOGIN_WINDOW_MINUTES", default=15))
 
+# --- Inbound rate limits (dsr/ratelimit: API, portal, download page, staff and admin sign-in) -----
+# Proxies in front of the app that append to X-Forwarded-For. 0 (the default): the client IP is
+# REMOTE_ADDR, because a client can send any X-Forwarded-For it likes.
+DSR_NUM_PROXIES = env.int("DSR_NUM_PROXIES", default=0)
+# "count/period" per client IP (IPv6 per /64) and per e-mail address (its blind index), shared by
+# the API and the portal: "create" is a new request, "verify" sending or checking a code and
+# downloading a package. Counted in the cache: production needs a shared one (CACHE_URL=redis://...).
+DSR_RATE_LIMITS = {
+    "create:ip": env.str("DSR_THROTTLE_CREATE", default="20/hour"),
+    "create:email": env.str("DSR_THROTTLE_CREATE_PER_EMAIL", default="5/hour"),
+    "verify:ip": env.str("DSR_THROTTLE_VERIFY", default="60/hour"),
+    "verify:email": env.str("DSR_THROTTLE_VERIFY_PER_EMAIL", default="30/hour"),
+}
+
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -295,17 +310,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "dsr.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {
-        "public_create": env.str("DSR_THROTTLE_CREATE", default="20/hour"),
-        "public_verify": env.str("DSR_THROTTLE_VERIFY", default="60/hour"),
-        # The same limits per e-mail address (keyed by its blind index, dsr/api/throttles.py), so
-        # that many IPs cannot flood one person with codes or guess one person's codes.
-        "public_create_email": env.str("DSR_THROTTLE_CREATE_PER_EMAIL", default="5/hour"),
-        "public_verify_email": env.str("DSR_THROTTLE_VERIFY_PER_EMAIL", default="30/hour"),
-    },
-    # Proxies in front of the app that append to X-Forwarded-For. 0 (the default): the client IP of
-    # the throttles is REMOTE_ADDR, because a client can send any X-Forwarded-For it likes.
-    "NUM_PROXIES": env.int("DSR_NUM_PROXIES", default=0),
+    # The public API's throttles are adapters to the product's one limiter (dsr/ratelimit).
+    "NUM_PROXIES": DSR_NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -353,6 +359,4 @@ DSR_BRAND_LOGO_URL = env.str("DSR_BRAND_LOGO_URL", default="")  # an image URL; 
 # The main colour of buttons and links; choose one with at least 4.5:1 contrast on white (WCAG 1.4.3).
 DSR_BRAND_PRIMARY_COLOR = env.str("DSR_BRAND_PRIMARY_COLOR", default="#0b5394")
 DSR_PRIVACY_POLICY_URL = env.str("DSR_PRIVACY_POLICY_URL", default="")
-# Per-IP limits of the portal's forms ("count/second|minute|hour|day"), counted in the cache.
-DSR_PORTAL_RATE_SUBMIT = env.str("DSR_PORTAL_RATE_SUBMIT", default="10/hour")
-DSR_PORTAL_RATE_VERIFY = env.str("DSR_PORTAL_RATE_VERIFY", default="30/hour")
+# The portal's forms are limited by DSR_RATE_LIMITS, together with the API.

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from dsr.api import serializers as s
 from dsr.api.permissions import StaffPermission
 from dsr.api.selectors import request_get_for_staff, request_get_for_subject, request_list
-from dsr.api.throttles import EmailRateThrottle, IpRateThrottle
+from dsr.api.throttles import LimiterThrottle
 from dsr.audit.models import AuditEvent
 from dsr.exports.models import AccessPackage
 from dsr.exports.views import package_response
@@ -38,8 +38,9 @@ def _actor(request: Request) -> str:
 class PublicApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
-    # Per client IP (REMOTE_ADDR unless DSR_NUM_PROXIES) and per e-mail address (its blind index).
-    throttle_classes = [IpRateThrottle, EmailRateThrottle]
+    # Per client IP (REMOTE_ADDR unless DSR_NUM_PROXIES) and per e-mail address (its blind index),
+    # on the counters the portal shares (dsr/ratelimit).
+    throttle_classes = [LimiterThrottle]
 
 
 # --- public: the data subject -------------------------------------------------------------------

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dsr import ratelimit
 from dsr.api.selectors import request_get_for_staff
 from dsr.audit.models import AuditEvent
 from dsr.audit.services import audit_record
@@ -35,11 +36,7 @@ from dsr.dashboard.auth import (
     PENDING_KEY,
     PENDING_MAX_AGE,
     VERIFIED_KEY,
-    client_ip,
     forbidden,
-    login_blocked,
-    login_failed,
-    login_succeeded,
     permissions_for,
     staff_view,
     two_factor_done,
@@ -118,15 +115,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        username, ip = form.cleaned_data["username"], client_ip(request)
-        if login_blocked(username=username, ip=ip):
+        username = form.cleaned_data["username"]
+        # Counted before the password is checked (concurrent guesses cannot overshoot), given
+        # back when it is right: the limits count failures.
+        if not ratelimit.login_attempt(request, username=username).allowed:
             error = _(LOGIN_FAILED)
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None or role_of(user) is None:
-                login_failed(username=username, ip=ip)
                 error = _(LOGIN_FAILED)
             else:
+                ratelimit.login_passed_step(request, username=username)
                 request.session.cycle_key()
                 request.session[PENDING_KEY] = {"user": user.pk, "at": time.time()}
                 target = reverse("dashboard:login_code")
@@ -158,18 +157,17 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        ip = client_ip(request)
-        if login_blocked(username=user.get_username(), ip=ip):
+        ip = ratelimit.client_ip(request)
+        if not ratelimit.login_attempt(request, username=user.get_username()).allowed:
             error = _(LOGIN_FAILED)
         elif totp.totp_verify(user=user, code=form.cleaned_data["code"]):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session.pop(PENDING_KEY, None)
             request.session[VERIFIED_KEY] = user.pk
-            login_succeeded(username=user.get_username())
+            ratelimit.login_succeeded(request, username=user.get_username())
             audit_record(actor=actor(user), action="staff.logged_in", data={"ip": ip})
             return redirect(_next_url(request))
         else:
-            login_failed(username=user.get_username(), ip=ip)
             error = _(LOGIN_FAILED)
     elif request.method == "POST":
         error = _form_errors(form)

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from dsr import ratelimit
 from dsr.api.selectors import request_get_for_subject
 from dsr.exports.models import AccessPackage
 from dsr.exports.services import package_download, package_get_current
@@ -58,6 +59,9 @@ def download_page(request: HttpRequest, request_id: uuid.UUID) -> HttpResponseBa
         )
     status = 200
     if request.method == "POST":
+        # Sending and checking download codes count with the code endpoints of the API and portal.
+        if not ratelimit.check(request, action="verify", email_index=dsr.email_index).allowed:
+            return render(request, "portal/rate_limited.html", status=429)
         try:
             if request.POST.get("action") == "send":
                 issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
