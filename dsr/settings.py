@@ -181,6 +181,15 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DSR Hub <privacy@localhost>")
 EMAIL_TIMEOUT = 10
+# The outbox (dsr/notifications/outbox.py): attempts per e-mail before it is marked failed (shown on
+# the request in the dashboard and audited), exponential backoff between them (30 s, 1 min, 2 min
+# ... up to an hour: about 4 hours in all), the lease of one send, and how long a pending e-mail
+# handed to the broker may wait before the reconciler enqueues it again.
+DSR_EMAIL_MAX_ATTEMPTS = env.int("DSR_EMAIL_MAX_ATTEMPTS", default=10)
+DSR_EMAIL_BACKOFF_BASE = env.float("DSR_EMAIL_BACKOFF_BASE_SECONDS", default=30.0)
+DSR_EMAIL_BACKOFF_MAX = env.float("DSR_EMAIL_BACKOFF_MAX_SECONDS", default=3600.0)
+DSR_EMAIL_LEASE = timedelta(seconds=env.int("DSR_EMAIL_LEASE_SECONDS", default=5 * 60))
+DSR_EMAIL_REQUEUE_AFTER = timedelta(seconds=env.int("DSR_EMAIL_REQUEUE_AFTER_SECONDS", default=5 * 60))
 
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -218,6 +227,12 @@ CELERY_BEAT_SCHEDULE = {
     # DSR_RECONCILE_INTERVAL_SECONDS shortens it (the reliability tests use one second).
     "reconcile-jobs": {
         "task": "dsr.workflow.tasks.reconcile",
+        "schedule": timedelta(seconds=env.float("DSR_RECONCILE_INTERVAL_SECONDS", default=60.0)),
+    },
+    # E-mails to data subjects left pending by a broker outage, a dead worker or an SMTP failure
+    # (dsr/notifications/outbox.py) are sent again once due; as often as the job reconciler.
+    "reconcile-emails": {
+        "task": "dsr.notifications.tasks.reconcile_emails",
         "schedule": timedelta(seconds=env.float("DSR_RECONCILE_INTERVAL_SECONDS", default=60.0)),
     },
     # Unverified requests expire and their identity data is purged. Hourly is precise enough for

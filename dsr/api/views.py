@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -25,7 +26,9 @@ from dsr.exports.models import AccessPackage
 from dsr.exports.views import package_response
 from dsr.identity.models import Purpose
 from dsr.identity.services import challenge_check, challenge_issue
-from dsr.notifications.services import download_token_check, email_send_code
+from dsr.notifications.models import EmailKind
+from dsr.notifications.outbox import email_queue
+from dsr.notifications.services import download_token_check
 from dsr.staff.roles import has_permission
 from dsr.workflow import services
 from dsr.workflow.models import Channel, Status
@@ -125,8 +128,9 @@ class DownloadCodeApi(PublicApi):
             request=dsr, purged_at__isnull=True, expires_at__gt=timezone.now()
         ).exists():
             return Response({"detail": "This download link is invalid or has expired."}, status=403)
-        issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
-        email_send_code(request=dsr, code=issued.code, purpose="download")
+        with transaction.atomic():
+            issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
+            email_queue(request=dsr, kind=EmailKind.DOWNLOAD_CODE, issued=issued)
         return Response({"detail": "A download code is on its way to your e-mail address."}, status=202)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import transaction
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -20,7 +21,9 @@ from dsr.exports.models import AccessPackage
 from dsr.exports.services import package_download, package_get_current
 from dsr.identity.models import Purpose
 from dsr.identity.services import VerificationError, challenge_check, challenge_issue
-from dsr.notifications.services import download_token_state, email_send_code
+from dsr.notifications.models import EmailKind
+from dsr.notifications.outbox import email_queue
+from dsr.notifications.services import download_token_state
 from dsr.workflow.models import DataSubjectRequest
 
 
@@ -64,8 +67,9 @@ def download_page(request: HttpRequest, request_id: uuid.UUID) -> HttpResponseBa
             return render(request, "portal/rate_limited.html", status=429)
         try:
             if request.POST.get("action") == "send":
-                issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
-                email_send_code(request=dsr, code=issued.code, purpose="download")
+                with transaction.atomic():
+                    issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
+                    email_queue(request=dsr, kind=EmailKind.DOWNLOAD_CODE, issued=issued)
                 context["code_sent"] = True
             else:
                 challenge_check(
