@@ -341,6 +341,7 @@ def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
         "badge": selectors.deadline_badge(dsr),
         "masked_email": mask_email(dsr.email),
         "jobs": jobs,
+        "emails": list(dsr.emails.order_by("id")),  # the outbox: failures are shown, never silent
         "notes": list(dsr.notes.select_related("author")),
         "tasks": list(dsr.manual_tasks.all()),
         "timeline": selectors.subject_timeline(request=dsr),

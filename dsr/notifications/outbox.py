@@ -63,12 +63,14 @@ def email_enqueue(*, email_id: int) -> bool:
     pending (``enqueued_at`` unset) and the reconciler sends it later."""
     from dsr.notifications.tasks import send_email
 
+    # Marked before publishing: the worker may take it (and fail, which clears the mark) at once.
+    OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(enqueued_at=timezone.now())
     try:
         send_email.delay(email_id)
     except Exception:  # the broker is down (kombu's OperationalError, a refused connection, ...)
-        log.warning("e-mail %s stays pending: the broker is unreachable; the reconciler sends it", email_id)
+        OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(enqueued_at=None)
+        log.warning("e-mail %s stays pending (broker unreachable); the reconciler sends it", email_id)
         return False
-    OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(enqueued_at=timezone.now())
     return True
 
 
