@@ -127,10 +127,12 @@ def _send(email: OutboundEmail) -> None:
 def _permanent(exc: BaseException) -> bool:
     if isinstance(exc, PermanentEmailError | UnicodeError):  # e.g. a domain IDNA cannot encode
         return True
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):  # 5xx: no such mailbox, domain, ...
         return all(int(code) >= 500 for code, _ in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
+    if isinstance(exc, smtplib.SMTPDataError):  # 5xx: this message is refused
         return 500 <= exc.smtp_code < 600
+    # Anything else (a refused connection, a timeout, 4xx, a sign-in or sender the server refuses,
+    # which an operator can fix) is retried, within DSR_EMAIL_MAX_ATTEMPTS.
     return False
 
 

@@ -17,3 +17,16 @@ def send_email(email_id: int) -> str:
 @shared_task(name="dsr.notifications.tasks.reconcile_emails")
 def reconcile_emails() -> dict[str, int]:
     return outbox.emails_reconcile()
+
+
+@shared_task(name="dsr.notifications.tasks.send_request_email")
+def send_request_email(request_id: str, kind: str) -> None:
+    """Messages queued by an older release (before the outbox): put them in the outbox."""
+    from django.db import transaction
+
+    from dsr.workflow.models import DataSubjectRequest
+
+    request = DataSubjectRequest.objects.filter(pk=request_id).first()
+    if request is not None and request.email:
+        with transaction.atomic():
+            outbox.email_queue(request=request, kind=kind)

@@ -168,3 +168,35 @@ def test_status_emails_go_through_the_outbox_too(
         ("acknowledged", "sent"),
     ]
     smtp.wait_for(to=EMAIL, subject_contains="We received your request")
+
+
+class _RefusingHandler:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        return "550 5.1.1 No such mailbox"
+
+
+def test_an_address_the_smtp_server_refuses_fails_at_once_and_is_audited(
+    create: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.support.smtp import free_port
+
+    port = free_port()
+    refusing = Controller(_RefusingHandler(), hostname="127.0.0.1", port=port)
+    refusing.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        response, _ = create("nobody@example.com")
+    finally:
+        refusing.stop()
+
+    assert response.status_code == 201
+    [email] = OutboundEmail.objects.all()
+    assert (email.status, email.attempts) == (EmailStatus.FAILED, 1)
+    assert email.last_error.startswith("SMTPRecipientsRefused")
+    assert "nobody@example.com" not in email.last_error  # staff see the masked address elsewhere
+    assert AuditEvent.objects.filter(action="email.failed", request_id=email.request_id).count() == 1
+    assert reconcile(django_capture_on_commit_callbacks) == {"found": 0, "enqueued": 0}
