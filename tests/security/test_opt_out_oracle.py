@@ -121,3 +121,11 @@ def test_only_the_owner_of_the_address_reaches_the_status_page_through_the_email
     stranger_page = Client().get(status_link_in(STRANGER)).content.decode()
     assert "Newsletter</strong>: Opted out on" in customer_page
     assert "Newsletter</strong>: No data about you found" in stranger_page
+
+
+def test_the_received_page_speaks_the_persons_language(newsletter: FakeMailchimp) -> None:
+    browser = Client()
+    browser.cookies["django_language"] = "de"
+    response = browser.post("/rights/DE/marketing/", {"email": CUSTOMER}, follow=True)
+    assert "Wir haben Ihre Anfrage erhalten. Sie müssen nichts weiter tun." in response.content.decode()
+    assert "Sehen Sie in Ihrem Spam-Ordner nach." in response.content.decode()
