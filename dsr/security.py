@@ -96,7 +96,8 @@ class SecurityHeadersMiddleware:
 
 
 class AdminLoginThrottleMiddleware:
-    """Throttles the Django admin's login form with the dashboard's counters (``DSR_LOGIN_*``).
+    """Throttles the Django admin's login form with the dashboard's counters (``DSR_LOGIN_*``,
+    ``dsr.ratelimit.login_attempt``: each attempt is counted before it is checked, a success given back).
 
     A failed admin login counts against the username and the client IP exactly like a failed
     dashboard login, and once either is used up both forms refuse further attempts (429) until
@@ -116,11 +117,10 @@ class AdminLoginThrottleMiddleware:
             or request.path != reverse("admin:login")
         ):
             return self.get_response(request)
-        from dsr.dashboard.auth import client_ip, login_blocked, login_failed, login_succeeded
+        from dsr import ratelimit
 
         username = str(request.POST.get("username", ""))[:150]
-        ip = client_ip(request)
-        if login_blocked(username=username, ip=ip):
+        if not ratelimit.login_attempt(request, username=username).allowed:
             return HttpResponse(
                 gettext("Too many failed sign-ins. Wait a few minutes and try again."),
                 status=429,
@@ -129,7 +129,5 @@ class AdminLoginThrottleMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            login_succeeded(username=username)
-        else:
-            login_failed(username=username, ip=ip)
+            ratelimit.login_succeeded(request, username=username)
         return response

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "dsr.dashboard",
     "dsr.tasks",
     "dsr.demo",
+    "dsr.ratelimit",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,15 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DSR Hub <privacy@localhost>")
 EMAIL_TIMEOUT = 10
+# The outbox (dsr/notifications/outbox.py): attempts per e-mail before it is marked failed (shown on
+# the request in the dashboard and audited), exponential backoff between them (30 s, 1 min, 2 min
+# ... up to an hour: about 4 hours in all), the lease of one send, and how long a pending e-mail
+# handed to the broker may wait before the reconciler enqueues it again.
+DSR_EMAIL_MAX_ATTEMPTS = env.int("DSR_EMAIL_MAX_ATTEMPTS", default=10)
+DSR_EMAIL_BACKOFF_BASE = env.float("DSR_EMAIL_BACKOFF_BASE_SECONDS", default=30.0)
+DSR_EMAIL_BACKOFF_MAX = env.float("DSR_EMAIL_BACKOFF_MAX_SECONDS", default=3600.0)
+DSR_EMAIL_LEASE = timedelta(seconds=env.int("DSR_EMAIL_LEASE_SECONDS", default=5 * 60))
+DSR_EMAIL_REQUEUE_AFTER = timedelta(seconds=env.int("DSR_EMAIL_REQUEUE_AFTER_SECONDS", default=5 * 60))
 
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -231,6 +241,12 @@ CELERY_BEAT_SCHEDULE = {
     # DSR_RECONCILE_INTERVAL_SECONDS shortens it (the reliability tests use one second).
     "reconcile-jobs": {
         "task": "dsr.workflow.tasks.reconcile",
+        "schedule": timedelta(seconds=env.float("DSR_RECONCILE_INTERVAL_SECONDS", default=60.0)),
+    },
+    # E-mails to data subjects left pending by a broker outage, a dead worker or an SMTP failure
+    # (dsr/notifications/outbox.py) are sent again once due; as often as the job reconciler.
+    "reconcile-emails": {
+        "task": "dsr.notifications.tasks.reconcile_emails",
         "schedule": timedelta(seconds=env.float("DSR_RECONCILE_INTERVAL_SECONDS", default=60.0)),
     },
     # Unverified requests expire and their identity data is purged. Hourly is precise enough for
@@ -311,6 +327,20 @@ DSR_ADMIN_ENABLED = env.bool("DSR_ADMIN_ENABLED", default=not PRODUCTION)
 OTP_TOTP_ISSUER = "DSR Hub"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never lists anyone's backup codes
 
+# --- Inbound rate limits (dsr/ratelimit: API, portal, download page, staff and admin sign-in) -----
+# Proxies in front of the app that append to X-Forwarded-For. 0 (the default): the client IP is
+# REMOTE_ADDR, because a client can send any X-Forwarded-For it likes.
+DSR_NUM_PROXIES = env.int("DSR_NUM_PROXIES", default=0)
+# "count/period" per client IP (IPv6 per /64) and per e-mail address (its blind index), shared by
+# the API and the portal: "create" is a new request, "verify" sending or checking a code and
+# downloading a package. Counted in the cache: production needs a shared one (CACHE_URL=redis://...).
+DSR_RATE_LIMITS = {
+    "create:ip": env.str("DSR_THROTTLE_CREATE", default="20/hour"),
+    "create:email": env.str("DSR_THROTTLE_CREATE_PER_EMAIL", default="5/hour"),
+    "verify:ip": env.str("DSR_THROTTLE_VERIFY", default="60/hour"),
+    "verify:email": env.str("DSR_THROTTLE_VERIFY_PER_EMAIL", default="30/hour"),
+}
+
 # --- API ----------------------------------------------------------------------------------------
 DSR_API_MAX_PAGE_SIZE = env.int("DSR_API_MAX_PAGE_SIZE", default=100)
 REST_FRAMEWORK = {
@@ -325,17 +355,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "dsr.api.pagination.StaffPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "dsr.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {
-        "public_create": env.str("DSR_THROTTLE_CREATE", default="20/hour"),
-        "public_verify": env.str("DSR_THROTTLE_VERIFY", default="60/hour"),
-        # The same limits per e-mail address (keyed by its blind index, dsr/api/throttles.py), so
-        # that many IPs cannot flood one person with codes or guess one person's codes.
-        "public_create_email": env.str("DSR_THROTTLE_CREATE_PER_EMAIL", default="5/hour"),
-        "public_verify_email": env.str("DSR_THROTTLE_VERIFY_PER_EMAIL", default="30/hour"),
-    },
-    # Proxies in front of the app that append to X-Forwarded-For. 0 (the default): the client IP of
-    # the throttles is REMOTE_ADDR, because a client can send any X-Forwarded-For it likes.
-    "NUM_PROXIES": env.int("DSR_NUM_PROXIES", default=0),
+    # The public API's throttles are adapters to the product's one limiter (dsr/ratelimit).
+    "NUM_PROXIES": DSR_NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -383,6 +404,4 @@ DSR_BRAND_LOGO_URL = env.str("DSR_BRAND_LOGO_URL", default="")  # an image URL; 
 # The main colour of buttons and links; choose one with at least 4.5:1 contrast on white (WCAG 1.4.3).
 DSR_BRAND_PRIMARY_COLOR = env.str("DSR_BRAND_PRIMARY_COLOR", default="#0b5394")
 DSR_PRIVACY_POLICY_URL = env.str("DSR_PRIVACY_POLICY_URL", default="")
-# Per-IP limits of the portal's forms ("count/second|minute|hour|day"), counted in the cache.
-DSR_PORTAL_RATE_SUBMIT = env.str("DSR_PORTAL_RATE_SUBMIT", default="10/hour")
-DSR_PORTAL_RATE_VERIFY = env.str("DSR_PORTAL_RATE_VERIFY", default="30/hour")
+# The portal's forms are limited by DSR_RATE_LIMITS, together with the API.

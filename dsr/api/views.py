@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,13 +19,15 @@ from rest_framework.views import APIView
 
 from dsr.api import serializers as s
 from dsr.api.permissions import StaffPermission
-from dsr.api.throttles import EmailRateThrottle, IpRateThrottle
+from dsr.api.throttles import LimiterThrottle
 from dsr.audit.models import AuditEvent
 from dsr.exports.models import AccessPackage
 from dsr.exports.views import package_response
 from dsr.identity.models import Purpose
 from dsr.identity.services import challenge_check, challenge_issue
-from dsr.notifications.services import download_token_check, email_send_code
+from dsr.notifications.models import EmailKind
+from dsr.notifications.outbox import email_queue
+from dsr.notifications.services import download_token_check
 from dsr.staff.roles import has_permission
 from dsr.workflow import services
 from dsr.workflow.models import Channel, Status
@@ -38,8 +41,9 @@ def _actor(request: Request) -> str:
 class PublicApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
-    # Per client IP (REMOTE_ADDR unless DSR_NUM_PROXIES) and per e-mail address (its blind index).
-    throttle_classes = [IpRateThrottle, EmailRateThrottle]
+    # Per client IP (REMOTE_ADDR unless DSR_NUM_PROXIES) and per e-mail address (its blind index),
+    # on the counters the portal shares (dsr/ratelimit).
+    throttle_classes = [LimiterThrottle]
 
 
 # --- public: the data subject -------------------------------------------------------------------
@@ -124,8 +128,9 @@ class DownloadCodeApi(PublicApi):
             request=dsr, purged_at__isnull=True, expires_at__gt=timezone.now()
         ).exists():
             return Response({"detail": "This download link is invalid or has expired."}, status=403)
-        issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
-        email_send_code(request=dsr, code=issued.code, purpose="download")
+        with transaction.atomic():
+            issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
+            email_queue(request=dsr, kind=EmailKind.DOWNLOAD_CODE, issued=issued)
         return Response({"detail": "A download code is on its way to your e-mail address."}, status=202)
 
 

@@ -1,5 +1,6 @@
-"""Dashboard sign-in: password, then a TOTP code; a throttle; and the view decorator that asks
-``dsr.staff.roles.has_permission`` — the one place roles are checked — before every view."""
+"""Dashboard sign-in: password, then a TOTP code (throttled by ``dsr.ratelimit.login_attempt``); and
+the view decorator that asks ``dsr.staff.roles.has_permission`` — the one place roles are checked —
+before every view."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -55,37 +54,3 @@ def staff_view(
         return wrapped
 
     return decorator
-
-
-# --- throttle -------------------------------------------------------------------------------------
-
-
-def client_ip(request: HttpRequest) -> str:
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
-
-
-def _keys(username: str, ip: str) -> tuple[str, str]:
-    return (f"dsr:login-fail:user:{username.strip().lower()}", f"dsr:login-fail:ip:{ip}")
-
-
-def login_blocked(*, username: str, ip: str) -> bool:
-    """True once the username or the IP used up its failures in the current window."""
-    user_key, ip_key = _keys(username, ip)
-    return (cache.get(user_key, 0) >= settings.DSR_LOGIN_MAX_FAILURES_PER_USER) or (
-        cache.get(ip_key, 0) >= settings.DSR_LOGIN_MAX_FAILURES_PER_IP
-    )
-
-
-def login_failed(*, username: str, ip: str) -> None:
-    window = int(settings.DSR_LOGIN_WINDOW.total_seconds())
-    for key in _keys(username, ip):
-        cache.add(key, 0, timeout=window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-
-
-def login_succeeded(*, username: str) -> None:
-    cache.delete(_keys(username, "")[0])

@@ -28,17 +28,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dsr import ratelimit
 from dsr.audit.models import AuditEvent
 from dsr.audit.services import audit_record
 from dsr.dashboard import charts, reports, selectors, services
 from dsr.dashboard.auth import (
     PENDING_KEY,
     PENDING_MAX_AGE,
-    client_ip,
     forbidden,
-    login_blocked,
-    login_failed,
-    login_succeeded,
     permissions_for,
     staff_view,
     two_factor_done,
@@ -130,15 +127,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        username, ip = form.cleaned_data["username"], client_ip(request)
-        if login_blocked(username=username, ip=ip):
+        username = form.cleaned_data["username"]
+        # Counted before the password is checked (concurrent guesses cannot overshoot), given
+        # back when it is right: the limits count failures.
+        if not ratelimit.login_attempt(request, username=username).allowed:
             error = _blocked_text()
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None or role_of(user) is None:
-                login_failed(username=username, ip=ip)
                 error = _(LOGIN_FAILED)
             else:
+                ratelimit.login_passed_step(request, username=username)
                 request.session.cycle_key()
                 request.session[PENDING_KEY] = {"user": user.pk, "at": time.time()}
                 target = reverse("dashboard:login_code")
@@ -153,7 +152,7 @@ def _signed_in(request: HttpRequest, user: Any, device: Any, ip: str) -> None:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     totp.session_mark_verified(request=request, device=device)
     request.session.pop(PENDING_KEY, None)
-    login_succeeded(username=user.get_username())
+    ratelimit.login_succeeded(request, username=user.get_username())
     audit_record(actor=actor(user), action="staff.logged_in", data={"ip": ip})
 
 
@@ -177,9 +176,9 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        ip = client_ip(request)
+        ip = ratelimit.client_ip(request)
         code = form.cleaned_data["code"]
-        if login_blocked(username=user.get_username(), ip=ip):
+        if not ratelimit.login_attempt(request, username=user.get_username()).allowed:
             error = _blocked_text()
         elif enrolment is not None:
             device = totp.totp_confirm(user=user, code=code)
@@ -189,14 +188,12 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
                 return render(
                     request, "dashboard/backup_codes.html", {"codes": codes, "next": _next_url(request)}
                 )
-            login_failed(username=user.get_username(), ip=ip)
             error = _(CODE_FAILED)
         else:
             device = totp.second_factor_check(user=user, code=code)
             if device is not None:
                 _signed_in(request, user, device, ip)
                 return redirect(_next_url(request))
-            login_failed(username=user.get_username(), ip=ip)
             error = _(CODE_FAILED)
     elif request.method == "POST":
         error = _form_errors(form)
@@ -450,6 +447,7 @@ def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
         "badge": selectors.deadline_badge(dsr),
         "masked_email": mask_email(dsr.email),
         "jobs": jobs,
+        "emails": list(dsr.emails.order_by("id")),  # the outbox: failures are shown, never silent
         "notes": list(dsr.notes.select_related("author")),
         "tasks": list(dsr.manual_tasks.all()),
         "timeline": selectors.subject_timeline(request=dsr),

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import transaction
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from dsr import ratelimit
 from dsr.exports.models import AccessPackage
 from dsr.exports.services import package_download, package_get_current
 from dsr.identity.models import Purpose
 from dsr.identity.services import VerificationError, challenge_check, challenge_issue
-from dsr.notifications.services import download_token_state, email_send_code
+from dsr.notifications.models import EmailKind
+from dsr.notifications.outbox import email_queue
+from dsr.notifications.services import download_token_state
 from dsr.workflow.models import DataSubjectRequest
 from dsr.workflow.selectors import request_get_for_subject
 
@@ -58,10 +62,14 @@ def download_page(request: HttpRequest, request_id: uuid.UUID) -> HttpResponseBa
         )
     status = 200
     if request.method == "POST":
+        # Sending and checking download codes count with the code endpoints of the API and portal.
+        if not ratelimit.check(request, action="verify", email_index=dsr.email_index).allowed:
+            return render(request, "portal/rate_limited.html", status=429)
         try:
             if request.POST.get("action") == "send":
-                issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
-                email_send_code(request=dsr, code=issued.code, purpose="download")
+                with transaction.atomic():
+                    issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
+                    email_queue(request=dsr, kind=EmailKind.DOWNLOAD_CODE, issued=issued)
                 context["code_sent"] = True
             else:
                 challenge_check(

@@ -145,3 +145,15 @@ def challenge_check(*, request_id: uuid.UUID | str, code: str, purpose: str = Pu
     if remaining == 0:
         raise CodeLocked()
     raise CodeInvalid(remaining)
+
+
+def challenge_code_sending(*, challenge_id: int, sends: int) -> bool:
+    """The code e-mail of the challenge's ``sends``-th code is about to go out: its lifetime
+    (``DSR_CODE_TTL``) starts now, so a code that waited in the outbox through an SMTP outage
+    still works once it arrives. False when that code is no longer the challenge's current one
+    (a newer code replaced it, it was used, or it is locked): then the e-mail is not sent."""
+    return bool(
+        VerificationChallenge.objects.filter(
+            pk=challenge_id, sends=sends, consumed_at__isnull=True, locked_at__isnull=True
+        ).update(expires_at=timezone.now() + settings.DSR_CODE_TTL)
+    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from dsr.notifications.services import email_send_status_link
+from dsr.notifications.models import EmailKind
+from dsr.notifications.outbox import email_queue
 from dsr.workflow.models import DataSubjectRequest
 from dsr.workflow.services import email_blind_index
 
@@ -27,4 +28,5 @@ def status_link_send(*, reference: str, email_index: str) -> None:
     request = DataSubjectRequest.objects.filter(reference=reference, email_index=email_index).first()
     if request is None or not request.email:
         return
-    email_send_status_link(request=request)
+    with transaction.atomic():
+        email_queue(request=request, kind=EmailKind.STATUS_LINK)

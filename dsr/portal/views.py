@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from dsr import ratelimit
 from dsr.exports.models import AccessPackage
 from dsr.identity.services import (
     CodeExpired,
@@ -37,7 +38,6 @@ from dsr.portal.forms import (
     VerifyForm,
     describe_fields,
 )
-from dsr.portal.ratelimit import rate_limit_exceeded
 from dsr.portal.rights import RIGHTS, jurisdiction_name, rights_offered, suggest_country
 from dsr.portal.selectors import (
     request_get_for_status_link,
@@ -149,7 +149,7 @@ def request_new(request: HttpRequest, jurisdiction: str, request_type: str) -> H
     offer = next(o for o in rights_offered(jurisdiction) if o.type == request_type)
     form = RequestForm(request_type=request_type)
     if request.method == "POST":
-        if rate_limit_exceeded(request=request, scope="submit", rate=settings.DSR_PORTAL_RATE_SUBMIT):
+        if not ratelimit.check(request, action="create").allowed:
             return _too_many(request)
         form = RequestForm(request.POST, request.FILES, request_type=request_type)
         if request.POST.get(HONEYPOT_FIELD):
@@ -157,6 +157,10 @@ def request_new(request: HttpRequest, jurisdiction: str, request_type: str) -> H
             form.add_error(HONEYPOT_FIELD, _("Leave this field empty: it is there to catch automated spam."))
         elif form.is_valid():
             data = form.cleaned_data
+            # Per address too, on the API's counters: other IPs do not get around a refusal.
+            index = ratelimit.email_index_of(data["email"])
+            if not ratelimit.check_email(action="create", email_index=index).allowed:
+                return _too_many(request)
             agent = None
             if data.get("is_agent"):
                 agent = AgentInput(
@@ -179,10 +183,10 @@ def request_new(request: HttpRequest, jurisdiction: str, request_type: str) -> H
                     form.add_error(field if field in form.fields else None, message)
             else:
                 if request_type in UNVERIFIED_TYPES:
-                    messages.success(
-                        request, _("We received your request. You do not need to do anything else.")
-                    )
-                    return redirect(_status_path(created))
+                    # The same page for every address: the status page (which says what each
+                    # system found) is reached only through the link e-mailed to the address, so
+                    # a submitter who does not own it learns nothing (no membership oracle).
+                    return redirect("portal:received")
                 return redirect("portal:verify", request_id=created.pk)
     describe_fields(form)
     return render(
@@ -200,6 +204,13 @@ def request_new(request: HttpRequest, jurisdiction: str, request_type: str) -> H
         },
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+@never_cache
+@require_GET
+def received(request: HttpRequest) -> HttpResponse:
+    """What the submitter of a request that needs no code sees: static, whoever the address is."""
+    return render(request, "portal/received.html")
 
 
 def _verification_message(exc: VerificationError) -> str:
@@ -242,7 +253,7 @@ def verify(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
         # Already verified (or closed): the status page is reached from the e-mails only.
         return render(request, "portal/verify.html", {"dsr": dsr, "done": True})
     if request.method == "POST":
-        if rate_limit_exceeded(request=request, scope="verify", rate=settings.DSR_PORTAL_RATE_VERIFY):
+        if not ratelimit.check(request, action="verify", email_index=dsr.email_index).allowed:
             return _too_many(request)
         if request.POST.get("action") == "resend":
             try:
@@ -324,10 +335,13 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
     form = StatusLookupForm()
     sent = False
     if request.method == "POST":
-        if rate_limit_exceeded(request=request, scope="verify", rate=settings.DSR_PORTAL_RATE_VERIFY):
+        if not ratelimit.check(request, action="verify").allowed:
             return _too_many(request)
         form = StatusLookupForm(request.POST)
         if form.is_valid():
+            index = ratelimit.email_index_of(form.cleaned_data["email"])
+            if not ratelimit.check_email(action="verify", email_index=index).allowed:
+                return _too_many(request)
             status_link_request(reference=form.cleaned_data["reference"], email=form.cleaned_data["email"])
             sent = True
     describe_fields(form)

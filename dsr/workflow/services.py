@@ -22,7 +22,8 @@ from connectors.types import normalise_email, normalise_phone
 from dsr.identity import crypto
 from dsr.identity.models import Purpose
 from dsr.identity.services import challenge_check, challenge_issue
-from dsr.notifications.services import email_send_code
+from dsr.notifications.models import EmailKind
+from dsr.notifications.outbox import email_queue
 from dsr.systems.models import System
 from dsr.workflow import deadlines
 from dsr.workflow.models import (
@@ -262,7 +263,8 @@ def request_create(
             request = _request_accept_for_staff(request=request, verified_by=verified_by, actor=actor)
         else:
             issued = challenge_issue(request_id=request.pk, purpose=Purpose.VERIFY)
-            transaction.on_commit(lambda: email_send_code(request=request, code=issued.code), robust=True)
+            # Sent by the worker after commit through the outbox, never inside this web request.
+            email_queue(request=request, kind=EmailKind.VERIFY_CODE, issued=issued)
     return request
 
 
@@ -299,8 +301,9 @@ def request_resend_code(*, request_id: uuid.UUID | str) -> None:
     request = DataSubjectRequest.objects.filter(pk=request_id).first()
     if request is None or request.status != Status.PENDING_VERIFICATION:
         return
-    issued = challenge_issue(request_id=request.pk, purpose=Purpose.VERIFY, resend=True)
-    email_send_code(request=request, code=issued.code)
+    with transaction.atomic():
+        issued = challenge_issue(request_id=request.pk, purpose=Purpose.VERIFY, resend=True)
+        email_queue(request=request, kind=EmailKind.VERIFY_CODE, issued=issued)
 
 
 def request_verify(*, request_id: uuid.UUID | str, code: str) -> DataSubjectRequest:
@@ -586,9 +589,8 @@ def request_finalize(*, request_id: uuid.UUID | str) -> None:
 
 
 def request_schedule_notifications(*, request: DataSubjectRequest, previous: str) -> None:
-    """E-mails the person receives on a status change (sent by a task, after commit)."""
-    from dsr.notifications.tasks import send_request_email
-
+    """E-mails the person receives on a status change (queued in the outbox with the change; the
+    worker sends them after commit)."""
     kind = None
     if previous == Status.PENDING_VERIFICATION and request.status in (
         Status.AWAITING_APPROVAL,
@@ -600,8 +602,7 @@ def request_schedule_notifications(*, request: DataSubjectRequest, previous: str
     elif request.status == Status.DENIED:
         kind = "denied"
     if kind is not None:
-        request_id, chosen = str(request.pk), kind
-        transaction.on_commit(lambda: send_request_email.delay(request_id, chosen), robust=True)
+        email_queue(request=request, kind=kind)
 
 
 # --- housekeeping -------------------------------------------------------------------------------

@@ -309,7 +309,7 @@ def test_identity_values_are_encrypted_at_rest(submit):
 
 
 def test_a_resend_answers_202_for_the_same_request_and_the_old_code_stops_working(
-    api, submit, smtp, monkeypatch
+    api, submit, smtp, monkeypatch, django_capture_on_commit_callbacks
 ):
     codes = iter(["111111", "222222"])
     monkeypatch.setattr("dsr.identity.services._new_code", lambda: next(codes))
@@ -317,7 +317,8 @@ def test_a_resend_answers_202_for_the_same_request_and_the_old_code_stops_workin
     request_id = response.json()["id"]
     VerificationChallenge.objects.update(last_sent_at=timezone.now() - timedelta(minutes=2))
 
-    resent = api.post(_resend_url(request_id))
+    with django_capture_on_commit_callbacks(execute=True):  # the worker sends it after commit
+        resent = api.post(_resend_url(request_id))
     assert resent.status_code == 202
     assert resent.json() == {"detail": "If the request is waiting for a code, a new one is on its way."}
     new_code = code_from(
@@ -391,7 +392,8 @@ def test_a_completed_access_request_is_downloaded_through_the_link_and_a_fresh_c
 
     forged = api.post(f"/api/v1/requests/{request_id}/download-code", {"token": token[:-2] + "xx"})
     assert forged.status_code == 403
-    sent = api.post(f"/api/v1/requests/{request_id}/download-code", {"token": token})
+    with django_capture_on_commit_callbacks(execute=True):  # the worker sends it after commit
+        sent = api.post(f"/api/v1/requests/{request_id}/download-code", {"token": token})
     assert sent.status_code == 202
     download_code = code_from(smtp.wait_for(to=TARGET_EMAIL, subject_contains="download code"))
 

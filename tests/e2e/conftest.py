@@ -85,6 +85,7 @@ def worker(transactional_db: None, smtp: SmtpListener, tmp_path: Path) -> Iterat
         "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
         "DSR_JOB_BACKOFF_BASE_SECONDS": "0.5",
         "DSR_JOB_BACKOFF_MAX_SECONDS": "2",
+        "DSR_EMAIL_BACKOFF_BASE_SECONDS": "0.5",  # a failed e-mail is due again within a second
     }
     process = Worker(env=env, log_path=tmp_path / "worker.log")
     process.start()

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -18,6 +19,13 @@ from dsr.notifications.services import download_token
 from tests.exports.conftest import TARGET_RECORDS
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _after_commit_at_once(monkeypatch):
+    """Run on_commit work (the outbox hands the code e-mail to the worker) at once: these tests
+    run inside one transaction that never commits."""
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ screenshot under artifacts/screenshots/portal-*.png.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -150,17 +151,23 @@ def test_a_browser_sending_gpc_is_told_the_signal_is_honoured_and_its_opt_out_is
     page.get_by_role("button", name="Send my request").click()
     request = DataSubjectRequest.objects.get()
     assert (request.type, request.gpc_signalled, request.verified_at) == ("opt_out", True, None)
+    # The same page for any address: the status page is reached from the e-mail only.
+    assert page.get_by_test_id("received").inner_text() == (
+        "We received your request. You do not need to do anything else."
+    )
+    assert "/status/DSR-" not in page.content()
+    check_page(page, "portal-11-gpc-opt-out-received")
+    mail = smtp.wait_for(to="sam@example.com", subject_contains="We received your request")
+    assert "The law does not require us to check your identity for it" in mail.text
+    link = re.search(r"/status/\S+/", mail.text)
+    assert link is not None
+    page.goto(live_server.url + link.group(0))
     assert page.get_by_test_id("gpc-recorded").inner_text() == (
         "Sent with your browser's Global Privacy Control signal"
-    )
-    assert page.locator(".notice").inner_text() == (
-        "We received your request. You do not need to do anything else."
     )
     # Nothing opts out automatically yet, so the privacy team does it; the person just sees progress.
     assert page.get_by_test_id("status").inner_text() == "In progress"
     check_page(page, "portal-11-gpc-opt-out-status")
-    mail = smtp.wait_for(to="sam@example.com", subject_contains="We received your request")
-    assert "The law does not require us to check your identity for it" in mail.text
 
 
 def test_switching_to_german_translates_the_portal_and_the_emails(

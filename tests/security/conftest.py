@@ -16,12 +16,11 @@ CODE_RE = re.compile(r"\b(\d{6})\b")
 
 @pytest.fixture
 def rates(settings) -> Callable[..., None]:  # type: ignore[no-untyped-def]
-    """``rates(public_verify="3/hour")``: override some public API throttle rates."""
+    """``rates(verify_ip="3/hour")``: override some of the limiter's rates (``DSR_RATE_LIMITS``)."""
 
     def set_rates(**overrides: str) -> None:
-        rest = dict(settings.REST_FRAMEWORK)
-        rest["DEFAULT_THROTTLE_RATES"] = {**rest["DEFAULT_THROTTLE_RATES"], **overrides}
-        settings.REST_FRAMEWORK = rest
+        changed = {name.replace("_", ":"): rate for name, rate in overrides.items()}
+        settings.DSR_RATE_LIMITS = {**settings.DSR_RATE_LIMITS, **changed}
 
     return set_rates
 

@@ -31,6 +31,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "ALLOWED_HOSTS": "privacy.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+        "CACHE_URL": "redis://127.0.0.1:6379/15",  # shared by every process (the limiter's counters)
         "DSR_VAR_DIR": str(tmp_path),
     }
 

@@ -64,7 +64,7 @@ def test_creating_a_request_takes_the_same_time_for_a_known_and_an_unknown_addre
     """Medians of interleaved samples, so load on the machine affects both sides alike. Nothing
     looks the address up (request_create), so the bound is loose: it catches a lookup in another
     system (tens of milliseconds and more), not scheduler noise."""
-    rates(public_create="100000/hour", public_create_email="100000/hour")
+    rates(create_ip="100000/hour", create_email="100000/hour")
     timings: dict[str, list[float]] = {"known": [], "unknown": []}
     for n in range(24):
         for kind, email in (("known", known), ("unknown", f"unknown.{n}@example.com")):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from dsr.celery import app as celery_app
 from dsr.identity import crypto
+from dsr.notifications.models import OutboundEmail
 from dsr.systems.models import System
 from dsr.workflow.jobs import job_run
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
@@ -163,8 +164,12 @@ def test_broker_messages_carry_ids_only(crm, tmp_path: Path):
     messages = [json.loads(m) for m in raw]
     calls = sorted((m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in messages)
     job = ConnectorJob.objects.get(request=request)
+    # The code e-mail and the acknowledgement go through the outbox: the broker carries row ids.
+    code_mail, acknowledged = OutboundEmail.objects.filter(request=request).order_by("id")
+    assert (code_mail.kind, acknowledged.kind) == ("verify_code", "acknowledged")
     assert calls == [
-        ("dsr.notifications.tasks.send_request_email", [str(request.pk), "acknowledged"]),
+        ("dsr.notifications.tasks.send_email", [code_mail.pk]),
+        ("dsr.notifications.tasks.send_email", [acknowledged.pk]),
         ("dsr.workflow.tasks.run_job", [job.pk]),
     ]
     everything = b" ".join(raw).lower() + b" ".join(base64.b64decode(m["body"]) for m in messages).lower()

@@ -38,7 +38,7 @@ def test_a_code_is_locked_after_five_wrong_attempts_and_then_even_the_right_code
 def test_code_attempts_are_limited_per_ip_across_requests_and_a_forged_forwarded_for_does_not_help(
     api: APIClient, rates
 ):
-    rates(public_verify="3/hour")
+    rates(verify_ip="3/hour")
     ids = [create(api, f"ip{i}@example.com").json()["id"] for i in range(2)]
     answers = [
         api.post(
@@ -58,7 +58,7 @@ def test_code_attempts_are_limited_per_ip_across_requests_and_a_forged_forwarded
 
 
 def test_code_attempts_are_limited_per_email_address_whatever_the_ip(api: APIClient, rates):
-    rates(public_verify_email="3/hour")
+    rates(verify_email="3/hour")
     request_id = create(api, "target@example.com").json()["id"]
     answers = [
         api.post(
@@ -73,7 +73,7 @@ def test_code_attempts_are_limited_per_email_address_whatever_the_ip(api: APICli
 
 
 def test_new_requests_are_limited_per_email_address_across_ips_and_spellings(api: APIClient, rates):
-    rates(public_create_email="2/hour")
+    rates(create_email="2/hour")
     answers = [
         create(api, email, ip=f"192.0.2.{n}").status_code
         for n, email in enumerate(["flood@example.com", "FLOOD@example.com", " flood@Example.com "])
@@ -84,7 +84,7 @@ def test_new_requests_are_limited_per_email_address_across_ips_and_spellings(api
 
 
 def test_new_requests_are_limited_per_ip(api: APIClient, rates):
-    rates(public_create="2/hour")
+    rates(create_ip="2/hour")
     answers = [create(api, f"many{n}@example.com", ip="198.51.100.20").status_code for n in range(3)]
     assert answers == [201, 201, 429]
     assert DataSubjectRequest.objects.count() == 2
@@ -92,7 +92,7 @@ def test_new_requests_are_limited_per_ip(api: APIClient, rates):
 
 def test_resending_codes_is_limited_per_email_address(api: APIClient, rates, settings):
     settings.DSR_CODE_RESEND_INTERVAL = settings.DSR_CODE_TTL * 0  # only the throttle in the way
-    rates(public_verify_email="2/hour")
+    rates(verify_email="2/hour")
     request_id = create(api, "resend@example.com").json()["id"]
     answers = [
         api.post(f"/api/v1/requests/{request_id}/resend-code", REMOTE_ADDR=f"192.0.2.{n}").status_code

@@ -57,12 +57,20 @@ class SmtpListener:
         self.messages: list[ReceivedMail] = []
         self.lock = threading.Lock()
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self.running = False
 
     def start(self) -> None:
-        self.controller.start()
+        """Listen (again, on the same port, after :meth:`stop`: an SMTP outage that ends)."""
+        if not self.running:
+            self.controller.start()
+            self.running = True
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.running:
+            self.controller.stop()
+            self.running = False
+            # A stopped controller's event loop is closed: a fresh one can start on the same port.
+            self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
     @property
     def url(self) -> str:

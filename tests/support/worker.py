@@ -197,8 +197,11 @@ def use_broker(url: str) -> Iterator[None]:
     previous = (os.environ.get("CELERY_BROKER_URL"), app.conf.broker_url)
 
     def switch(to: str | None, conf: str) -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        from kombu import pools
+
+        # Celery's pools live in kombu's registry: closing one there and keeping it registered
+        # would hand the closed pool back later ("Acquire on closed pool"); clear the registry.
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
         if to is None:
