@@ -25,7 +25,7 @@ def shared_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckWarning]:
                 "every web worker counts its own rate limits, so the limits multiply by the number of "
                 "workers (and the dummy cache counts nothing).",
                 hint="Set CACHE_URL to a shared cache, e.g. redis://127.0.0.1:6379/1.",
-                id="dsr.W101",
+                id="dsr.W111",
             )
         ]
     if backend == "django.core.cache.backends.db.DatabaseCache":
@@ -34,7 +34,7 @@ def shared_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckWarning]:
                 "The database cache increments counters with a read and a write, not atomically: "
                 "concurrent requests can pass a rate limit.",
                 hint="Set CACHE_URL to Redis or Memcached.",
-                id="dsr.W102",
+                id="dsr.W112",
             )
         ]
     return []

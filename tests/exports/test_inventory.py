@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from dsr.staff import twofactor
+from dsr.staff.models import StaffTOTPDevice
 from dsr.systems.admin import SystemForm
 from dsr.systems.models import System
 from dsr.systems.services import SystemsFileError, systems_apply_file
+from tests.dashboard.conftest import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -175,7 +178,10 @@ def test_the_admin_form_shows_an_inventory_error_on_its_field():
 
 def test_the_admin_page_of_a_system_shows_the_inventory_sections(client, admin_user):
     shop = System.objects.create(key="shop", name="Web shop", connector="sql", purposes=["Order fulfilment"])
-    client.force_login(admin_user)
+    StaffTOTPDevice.objects.create(
+        user=admin_user, name="authenticator", secret=twofactor.secret_new(), confirmed=True
+    )
+    sign_in_verified(client, admin_user)  # the admin, like every staff surface, needs the second factor
     page = client.get(f"/admin/systems/system/{shop.pk}/change/")
     assert page.status_code == 200
     html = page.content.decode()

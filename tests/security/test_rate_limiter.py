@@ -183,7 +183,7 @@ def test_a_burst_of_200_concurrent_requests_passes_a_limit_of_60_exactly_60_time
 
 def test_check_deploy_warns_when_production_counts_in_a_cache_of_its_own(tmp_path: Path) -> None:
     env = production_env(tmp_path)
-    for cache_url, expected in [("locmemcache://", "dsr.W101"), ("dummycache://", "dsr.W101")]:
+    for cache_url, expected in [("locmemcache://", "dsr.W111"), ("dummycache://", "dsr.W111")]:
         result = run(
             ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {**env, "CACHE_URL": cache_url}
         )
