@@ -180,6 +180,7 @@ class SalesforceConnector(Connector):
     label = "Salesforce"
     category = "crm"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.ACCESS, Capability.ERASE})
+    allowed_hosts: ClassVar[tuple[str, ...]] = ("*.my.salesforce.com",)
     Config = SalesforceConfig
     config: SalesforceConfig
 
@@ -197,6 +198,7 @@ class SalesforceConnector(Connector):
             limiter=default_limiter() if self.config.rate_limit else None,
             limit_key=account_key("salesforce", self.config.instance_url, token),
             error_message=_salesforce_message,
+            policy=self.outbound,
         )
 
     @property

@@ -83,6 +83,7 @@ def worker(transactional_db: None, smtp: SmtpListener, tmp_path: Path) -> Iterat
         "CELERY_BROKER_URL": broker,
         "EMAIL_URL": smtp.url,
         "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+        "DSR_OUTBOUND_ALLOW_HOSTS": "127.0.0.1,localhost",  # the vendor fakes run on loopback
         "DSR_JOB_BACKOFF_BASE_SECONDS": "0.5",
         "DSR_JOB_BACKOFF_MAX_SECONDS": "2",
     }
