@@ -78,6 +78,9 @@ class SystemForm(forms.ModelForm):
             self.add_error("config", str(exc))
         data["config"] = plain
         self.secrets_to_store = secrets
+        # Also on the instance, so that a bare form.save() keeps them; the admin saves through
+        # system_save (SystemAdmin.save_model), which seals and audits.
+        self.instance.secrets = json.dumps(secrets, sort_keys=True) if secrets else ""
         return data
 
 

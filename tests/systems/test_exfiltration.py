@@ -4,9 +4,11 @@ of a stored system's ``config.base_url``. Each attack now fails and the listener
 
 from __future__ import annotations
 
+import base64
 import importlib
 import io
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -234,3 +236,66 @@ def test_every_change_from_a_systems_file_is_audited_with_the_fields_and_never_t
     assert (updated.action, updated.data["changed"]) == ("system.updated", ["config", "secrets"])
     everything = json.dumps(list(AuditEvent.objects.values_list("data", flat=True)))
     assert TOKEN not in everything and "pat-na1-rotated" not in everything
+
+
+def _admin_form(**fields: str) -> dict[str, str]:
+    return {
+        "key": "crm",
+        "name": "CRM",
+        "connector": "hubspot",
+        "config": json.dumps({"base_url": "https://api.hubapi.com"}),
+        "enabled": "on",
+        "purposes": "[]",
+        "data_categories": "[]",
+        "recipients": "[]",
+        "never_disclose": "{}",
+        "third_party_fields": "{}",
+        "dpa_status": "in_house",
+        **fields,
+    }
+
+
+def test_the_admin_refuses_a_platform_key_and_audits_what_it_saves(client, admin_user) -> None:
+    client.force_login(admin_user)
+    refused = client.post(
+        "/admin/systems/system/add/",
+        _admin_form(secrets_json=json.dumps({"access_token": {"env": "DSR_ENCRYPTION_KEYS"}})),
+    )
+    assert refused.status_code == 200  # the form again, with the error
+    assert "refers to environment variable DSR_ENCRYPTION_KEYS, one of DSR Hub&#x27;s own settings" in (
+        refused.content.decode()
+    )
+    assert System.objects.count() == 0
+
+    saved = client.post(
+        "/admin/systems/system/add/", _admin_form(secrets_json=json.dumps({"access_token": TOKEN}))
+    )
+    assert saved.status_code == 302
+    system = System.objects.get(key="crm")
+    assert json.loads(system.secrets) == {"access_token": TOKEN}
+    event = AuditEvent.objects.get(action="system.created")
+    assert (event.actor, event.data["source"], event.data["system"]) == ("admin:admin", "admin", "crm")
+    assert TOKEN not in json.dumps(event.data)
+
+
+def test_rotate_keys_reseals_systems_under_the_new_key_and_reports_a_tampered_one(settings, capsys) -> None:
+    good = System.objects.create(
+        key="crm", name="CRM", connector="hubspot", secrets=json.dumps({"access_token": TOKEN})
+    )
+    bad = System.objects.create(
+        key="evil", name="Evil", connector="hubspot", secrets=json.dumps({"access_token": TOKEN})
+    )
+    System.objects.filter(pk=bad.pk).update(config={"base_url": "http://127.0.0.1:9"})
+    settings.DSR_ENCRYPTION_KEYS = (
+        f"k2:{base64.b64encode(os.urandom(32)).decode()},{settings.DSR_ENCRYPTION_KEYS}"
+    )
+    call_command("rotate_keys")
+    captured = capsys.readouterr()
+    assert "systems.System.secrets: 1 re-encrypted" in captured.out
+    assert "systems.System.secrets: 1 row(s) modified outside DSR Hub could not be opened" in captured.err
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT key, secrets FROM systems_system ORDER BY key")
+        key_ids = {key: crypto.key_id_of(secrets) for key, secrets in cursor.fetchall()}
+    assert key_ids["crm"] == "k2" and key_ids["evil"] != "k2"
+    settings.DSR_ENCRYPTION_KEYS = settings.DSR_ENCRYPTION_KEYS.split(",")[0]
+    assert json.loads(System.objects.get(pk=good.pk).secrets) == {"access_token": TOKEN}
