@@ -21,7 +21,8 @@ What it guarantees:
 - **Only allowed hosts.** Before every request the ``policy``
   (:class:`connectors.outbound.HostPolicy`: the connector's declared ``allowed_hosts`` plus the
   operator's ``DSR_OUTBOUND_ALLOW_HOSTS``) must accept the URL, including the addresses its host
-  name resolves to (no loopback or private address unless allowed). A refusal is an
+  name resolves to (no loopback or private address unless allowed); the connection then goes to
+  the checked address (Host and TLS SNI keep the name), so DNS rebinding cannot swap it. A refusal is an
   :class:`~connectors.outbound.OutboundRefused` (a ``PermanentError``). Without a ``policy`` no host
   is allowed.
 - **Timeouts always set** (connect, read, write, pool); a timeout is a ``TransientError``.
@@ -309,11 +310,23 @@ class HttpClient:
         url = self.url_for(path)
         method = method.upper()
         log_path = log_as or urllib.parse.urlsplit(url).path
-        self.policy.check(url)
+        pinned = self.policy.check(url)
+        extensions: dict[str, Any] = {}
+        if pinned is not None:
+            # Connect to the address the policy checked, not to a second DNS answer (rebinding):
+            # the URL names the address, Host and TLS SNI (certificate check) keep the name.
+            split = urllib.parse.urlsplit(url)
+            address = f"[{pinned}]" if ":" in pinned else pinned
+            netloc = address if split.port is None else f"{address}:{split.port}"
+            headers = {**dict(headers or {}), "Host": split.netloc}
+            extensions["sni_hostname"] = split.hostname
+            url = urllib.parse.urlunsplit(split._replace(netloc=netloc))
         self._acquire(bucket, rate)
         started = time.monotonic()
         try:
-            response = self._client.request(method, url, params=params, json=json, data=data, headers=headers)
+            response = self._client.request(
+                method, url, params=params, json=json, data=data, headers=headers, extensions=extensions
+            )
         except httpx.TimeoutException:
             self.log.warning("%s %s %s timed out", self.vendor, method, log_path)
             raise TransientError(f"{self.vendor}: {method} {log_path} timed out") from None

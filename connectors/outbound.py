@@ -125,8 +125,13 @@ class HostPolicy:
     vendor: str = "connector"
     resolve: Resolver = _resolve
 
-    def check(self, url: str) -> None:
-        """Return if a request to ``url`` is allowed, else raise :class:`OutboundRefused`."""
+    def check(self, url: str) -> str | None:
+        """Raise :class:`OutboundRefused` unless a request to ``url`` is allowed.
+
+        Returns the checked address to connect to when the host name was resolved here (a declared
+        host), so the caller can pin the connection to it and a second DNS answer cannot differ;
+        ``None`` when the host is an IP literal, an operator-allowed name, or did not resolve.
+        """
         split = urllib.parse.urlsplit(url)
         host = (split.hostname or "").lower().rstrip(".")
         try:
@@ -136,10 +141,10 @@ class HostPolicy:
         if not host:
             raise OutboundRefused(f"{self.vendor}: refused a request without a host")
         if self.allow.allows_name(host, port):
-            return
+            return None
         literal = _ip_literal(host)
         if literal is not None and self.allow.allows_address(literal):
-            return
+            return None
         if not any(_matches(host, pattern) for pattern in self.hosts):
             declared = ", ".join(self.hosts) or "none"
             raise OutboundRefused(
@@ -154,6 +159,7 @@ class HostPolicy:
                     f"private address ({address}); an operator can allow it with "
                     "DSR_OUTBOUND_ALLOW_HOSTS"
                 )
+        return str(addresses[0]) if addresses and literal is None else None
 
     def _addresses(self, host: str, port: int) -> Sequence[IPAddress]:
         found = []

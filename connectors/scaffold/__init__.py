@@ -30,7 +30,7 @@ class ScaffoldNames:
     cls: str  # the class-name stem: AcmeCrm
     label: str  # the human label: Acme Crm
     dist: str  # the distribution name: dsr-connector-acme-crm
-    env: str  # the suggested environment variable of the API key: DSR_SECRET_ACME_CRM_API_KEY (the prefix {env: ...} resolves)
+    env: str  # the suggested variable of the API key: DSR_SECRET_ACME_CRM_API_KEY ({env: ...} prefix)
 
     def tokens(self) -> dict[str, str]:
         return {

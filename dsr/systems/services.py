@@ -189,8 +189,6 @@ def system_save(
         system.secrets = wanted
     elif before is not None and rebinding:
         system.secrets = json.dumps(system_secrets(system=before), sort_keys=True)
-    elif before is None:
-        system.secrets = ""
 
     if before is None:
         system.save()

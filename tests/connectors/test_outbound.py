@@ -11,7 +11,7 @@ from connectors.hubspot import HubSpotConnector
 from connectors.outbound import HostPolicy, OutboundRefused, parse_allow_hosts
 from connectors.salesforce.connector import SalesforceConnector
 from connectors.types import Subject
-from tests.fakes.server import FakeServer, serve
+from tests.fakes.server import FakeServer, json_response, serve
 
 SALESFORCE = ("*.my.salesforce.com",)
 
@@ -114,3 +114,28 @@ def test_a_connector_built_without_the_allow_list_refuses_its_local_fake() -> No
 def test_connectors_declare_their_vendor_hosts() -> None:
     assert HubSpotConnector.allowed_hosts == ("api.hubapi.com", "api-eu1.hubapi.com")
     assert SalesforceConnector.allowed_hosts == SALESFORCE
+
+
+def test_the_connection_goes_to_the_checked_address_and_a_rebound_answer_is_refused() -> None:
+    answers = {"api.vendor.test": ["127.0.0.1"]}
+    pinned = HostPolicy(
+        hosts=("api.vendor.test",),
+        allow=parse_allow_hosts("127.0.0.0/8"),  # a range, not the name: the name is resolved and checked
+        vendor="acme",
+        resolve=lambda host, port: answers.get(host, []),
+    )
+    server = FakeServer()
+    server.add_route("GET", "/ping", lambda req: json_response({"ok": True}))
+    with (
+        serve(server),
+        HttpClient(f"http://api.vendor.test:{server.port}", vendor="acme", timeout=1, policy=pinned) as c,
+    ):
+        # api.vendor.test does not exist in DNS: the request reached the fake only through the pin.
+        assert c.get_json("/ping") == {"ok": True}
+        assert server.requests[0].headers["host"] == f"api.vendor.test:{server.port}"
+        answers["api.vendor.test"] = ["10.0.0.7"]  # the next answer points inside the network
+        with pytest.raises(
+            OutboundRefused, match=r"resolves to a loopback or private address \(10\.0\.0\.7\)"
+        ):
+            c.get("/ping")
+    assert len(server.requests) == 1
