@@ -184,7 +184,7 @@ def system_save(
             stored: str | None = before.secrets if before is not None else None
         except BindingError:
             stored = None  # a row modified outside DSR Hub: the secrets given now replace it
-        if stored != wanted:
+        if stored != wanted and (before is not None or wanted):
             changed.append("secrets")
         system.secrets = wanted
     elif before is not None and rebinding:
