@@ -299,3 +299,21 @@ def test_rotate_keys_reseals_systems_under_the_new_key_and_reports_a_tampered_on
     assert key_ids["crm"] == "k2" and key_ids["evil"] != "k2"
     settings.DSR_ENCRYPTION_KEYS = settings.DSR_ENCRYPTION_KEYS.split(",")[0]
     assert json.loads(System.objects.get(pk=good.pk).secrets) == {"access_token": TOKEN}
+
+
+def test_the_hand_off_connectors_work_with_production_s_empty_allow_list(settings) -> None:
+    # They send no HTTP request: the outbound policy does not touch them.
+    from tests.tasks.conftest import MANUAL_CONFIG, VENDOR_CONFIG
+
+    settings.DSR_OUTBOUND_ALLOW_HOSTS = []
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    System.objects.create(key="archive", name="Archive", connector="manual", config=MANUAL_CONFIG)
+    System.objects.create(key="parcel", name="Parcel Co", connector="vendor_email", config=VENDOR_CONFIG)
+    request = RequestFactory(email="jane.doe@example.com", status=Status.AWAITING_APPROVAL)
+    request_transition(
+        request_id=request.pk, to=Status.IN_PROGRESS, actor="staff:t", event="request.approved"
+    )
+    for job in ConnectorJob.objects.filter(request=request):
+        jobs.job_run(job_id=job.pk)
+    statuses = dict(ConnectorJob.objects.filter(request=request).values_list("system__key", "status"))
+    assert statuses == {"archive": JobStatus.WAITING, "parcel": JobStatus.WAITING}
