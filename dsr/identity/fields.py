@@ -125,7 +125,3 @@ class BoundEncryptedTextField(models.TextField):
         sealed = crypto.encrypt(str(value or ""), context=current)
         model_instance._loaded_binding = current  # type: ignore[attr-defined]
         return sealed
-
-    def get_prep_value(self, value: Any) -> Any:
-        # pre_save already sealed the value; lookups on ciphertext are meaningless anyway.
-        return super().get_prep_value(value)

@@ -19,7 +19,7 @@ from connectors import Connector, registry
 from connectors.base import format_validation_error
 from connectors.errors import ConfigError
 from dsr.audit.services import audit_record
-from dsr.identity.fields import BindingError
+from dsr.identity.crypto import DecryptionError
 from dsr.systems.inventory import INVENTORY_FIELDS, InventoryError, inventory_clean
 from dsr.systems.models import System
 
@@ -97,7 +97,7 @@ def system_secrets(*, system: System) -> dict[str, Any]:
     """
     try:
         raw = system.secrets
-    except BindingError as exc:
+    except DecryptionError as exc:  # BindingError (modified outside DSR Hub) or an unknown key id
         raise ConfigError(f"{system.key}: {exc}") from None
     return dict(json.loads(raw)) if raw else {}
 
@@ -182,8 +182,8 @@ def system_save(
         wanted = json.dumps(dict(secrets), sort_keys=True) if secrets else ""
         try:
             stored: str | None = before.secrets if before is not None else None
-        except BindingError:
-            stored = None  # a row modified outside DSR Hub: the secrets given now replace it
+        except DecryptionError:
+            stored = None  # modified outside DSR Hub, or an old key: the secrets given replace it
         if stored != wanted and (before is not None or wanted):
             changed.append("secrets")
         system.secrets = wanted
