@@ -94,6 +94,13 @@ class Connector:
         self.dry_run = dry_run
         self.log = logger or logging.getLogger(f"connectors.{self.key}")
 
+    @classmethod
+    def configured_urls(cls, config: ConnectorConfig) -> list[str]:
+        """The URLs a validated ``config`` points this connector at (``base_url`` by default), so the
+        platform can refuse a host outside :attr:`allowed_hosts` when the config is applied."""
+        value = getattr(config, "base_url", None)
+        return [value] if isinstance(value, str) and value else []
+
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         """Release connections. Called once the platform is done with the instance."""

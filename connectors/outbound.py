@@ -125,8 +125,10 @@ class HostPolicy:
     vendor: str = "connector"
     resolve: Resolver = _resolve
 
-    def check(self, url: str) -> str | None:
+    def check(self, url: str, *, resolve: bool = True) -> str | None:
         """Raise :class:`OutboundRefused` unless a request to ``url`` is allowed.
+
+        ``resolve=False`` checks the name only (no DNS), for validating a config when it is applied.
 
         Returns the checked address to connect to when the host name was resolved here (a declared
         host), so the caller can pin the connection to it and a second DNS answer cannot differ;
@@ -151,6 +153,8 @@ class HostPolicy:
                 f"{self.vendor}: refused a request to {host}: not a host this connector may call "
                 f"(declared: {declared}); an operator can allow it with DSR_OUTBOUND_ALLOW_HOSTS"
             )
+        if literal is None and not resolve:
+            return None
         addresses = [literal] if literal is not None else self._addresses(host, port)
         for address in addresses:
             if not address.is_global and not self.allow.allows_address(address):

@@ -184,6 +184,10 @@ class SalesforceConnector(Connector):
     Config = SalesforceConfig
     config: SalesforceConfig
 
+    @classmethod
+    def configured_urls(cls, config: ConnectorConfig) -> list[str]:
+        return [config.instance_url] if isinstance(config, SalesforceConfig) else []
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         token = self.config.access_token.get_secret_value()

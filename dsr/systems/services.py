@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from connectors import Connector, registry
 from connectors.base import format_validation_error
 from connectors.errors import ConfigError
+from connectors.outbound import HostPolicy, OutboundRefused, parse_allow_hosts
 from dsr.audit.services import audit_record
 from dsr.identity.crypto import DecryptionError
 from dsr.systems.inventory import INVENTORY_FIELDS, InventoryError, inventory_clean
@@ -134,16 +135,27 @@ def split_secrets(*, connector_key: str, config: dict[str, Any]) -> tuple[dict[s
 
 def validate_config(*, connector_key: str, config: dict[str, Any]) -> None:
     """Validate a config against the connector's schema. An ``{env: NAME}`` reference must name an
-    allowed variable (:func:`secret_env_check`); whether it is set is checked by the worker."""
+    allowed variable (:func:`secret_env_check`); whether it is set is checked by the worker. A
+    ``base_url`` must be on a host the connector declares or ``DSR_OUTBOUND_ALLOW_HOSTS`` allows."""
     cls = registry.get(connector_key)
     for name, value in config.items():
         if _is_env_ref(value):
             secret_env_check(field=name, name=value["env"])
     probe = {k: ("<from env>" if _is_env_ref(v) else v) for k, v in config.items()}
     try:
-        cls.Config.model_validate(probe)
+        validated = cls.Config.model_validate(probe)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc)) from None
+    # The worker checks every request (and the addresses names resolve to); refuse early what it
+    # would refuse anyway: a base_url on a host the connector does not declare.
+    policy = HostPolicy(
+        hosts=cls.allowed_hosts, allow=parse_allow_hosts(settings.DSR_OUTBOUND_ALLOW_HOSTS), vendor=cls.key
+    )
+    for url in cls.configured_urls(validated):
+        try:
+            policy.check(url, resolve=False)
+        except OutboundRefused as exc:
+            raise ConfigError(str(exc)) from None
 
 
 # --- writing a system (the one way: admin, dashboard and systems files all come here) -------------

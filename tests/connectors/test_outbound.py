@@ -114,6 +114,15 @@ def test_a_connector_built_without_the_allow_list_refuses_its_local_fake() -> No
 def test_connectors_declare_their_vendor_hosts() -> None:
     assert HubSpotConnector.allowed_hosts == ("api.hubapi.com", "api-eu1.hubapi.com")
     assert SalesforceConnector.allowed_hosts == SALESFORCE
+    # What the platform checks when a config is applied: base_url, or Salesforce's instance_url.
+    hubspot = HubSpotConnector.Config.model_validate(
+        {"access_token": "t", "base_url": "https://evil.example"}
+    )
+    assert HubSpotConnector.configured_urls(hubspot) == ["https://evil.example"]
+    salesforce = SalesforceConnector.Config.model_validate(
+        {"access_token": "t", "instance_url": "https://acme.my.salesforce.com"}
+    )
+    assert SalesforceConnector.configured_urls(salesforce) == ["https://acme.my.salesforce.com"]
 
 
 def test_the_connection_goes_to_the_checked_address_and_a_rebound_answer_is_refused() -> None:

@@ -122,11 +122,24 @@ def test_a_stored_reference_to_the_key_ring_is_refused_again_when_the_worker_res
 
 
 # -- finding 3: declared hosts -------------------------------------------------------------------
-def test_a_hubspot_base_url_at_a_loopback_listener_fails_the_job_without_the_allow_setting(
+def test_a_hubspot_base_url_at_a_loopback_listener_is_refused_by_apply_systems(
     tmp_path, settings, listener
 ) -> None:
     settings.DSR_OUTBOUND_ALLOW_HOSTS = []
-    apply(tmp_path, {"access_token": TOKEN, "base_url": listener.url})
+    with pytest.raises(CommandError) as info:
+        apply(tmp_path, {"access_token": TOKEN, "base_url": listener.url})
+    assert str(info.value).endswith(
+        f"(system 'crm'): hubspot: refused a request to 127.0.0.1: not a host this connector may call "
+        f"({HUBSPOT_HOSTS}); an operator can allow it with DSR_OUTBOUND_ALLOW_HOSTS"
+    )
+    assert System.objects.count() == 0 and listener.requests == []
+
+
+def test_a_hubspot_base_url_at_a_loopback_listener_fails_the_job_without_the_allow_setting(
+    tmp_path, settings, listener
+) -> None:
+    apply(tmp_path, {"access_token": TOKEN, "base_url": listener.url})  # allowed when it was applied
+    settings.DSR_OUTBOUND_ALLOW_HOSTS = []  # the worker's setting: production's empty default
     job = run_access_job()
     assert (job.status, job.attempts) == (JobStatus.FAILED, 1)  # permanent: no retry
     assert job.error == (
