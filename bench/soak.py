@@ -221,6 +221,7 @@ def run(
         "CELERY_BROKER_URL": redis_server.url,
         "EMAIL_URL": "memorymail://",
         "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+        "DSR_OUTBOUND_ALLOW_HOSTS": "127.0.0.1,localhost",  # the vendor fakes run on loopback
         "DSR_VAR_DIR": str(workdir / "var"),
         "MEDIA_ROOT": str(workdir / "media"),
         "DSR_AUTO_APPROVE": "erasure",

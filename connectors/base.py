@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from connectors.errors import ConfigError, PermanentError
+from connectors.outbound import HostPolicy, parse_allow_hosts
 from connectors.types import CheckResult, ErasureResult, JobHandle, Record, Subject
 
 
@@ -62,6 +63,9 @@ class Connector:
     category: ClassVar[str]  # warehouse, crm, email, payments, manual, ...
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     Config: ClassVar[type[ConnectorConfig]] = ConnectorConfig
+    #: The hosts this connector may send requests to: exact names or ``*.suffix`` patterns (see
+    #: :mod:`connectors.outbound`). Pass ``policy=self.outbound`` to every ``HttpClient``.
+    allowed_hosts: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -69,7 +73,15 @@ class Connector:
         *,
         dry_run: bool = False,
         logger: logging.Logger | None = None,
+        outbound_allow: str | Iterable[str] = (),
     ) -> None:
+        """``outbound_allow``: the operator's extra hosts (``DSR_OUTBOUND_ALLOW_HOSTS``), passed in
+        by the platform; tests against local fakes pass ``"127.0.0.1,localhost"``."""
+        try:
+            allow = parse_allow_hosts(outbound_allow)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        self.outbound = HostPolicy(hosts=self.allowed_hosts, allow=allow, vendor=self.key)
         if isinstance(config, ConnectorConfig):
             if not isinstance(config, self.Config):
                 raise ConfigError(f"{type(self).__name__} needs a {self.Config.__name__}")
@@ -81,6 +93,13 @@ class Connector:
                 raise ConfigError(f"invalid {self.key} config: {format_validation_error(exc)}") from None
         self.dry_run = dry_run
         self.log = logger or logging.getLogger(f"connectors.{self.key}")
+
+    @classmethod
+    def configured_urls(cls, config: ConnectorConfig) -> list[str]:
+        """The URLs a validated ``config`` points this connector at (``base_url`` by default), so the
+        platform can refuse a host outside :attr:`allowed_hosts` when the config is applied."""
+        value = getattr(config, "base_url", None)
+        return [value] if isinstance(value, str) and value else []
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:

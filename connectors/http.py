@@ -17,7 +17,14 @@ What it guarantees:
 - **One host.** Every request goes to ``base_url``'s scheme, host and port. A relative path is
   appended to ``base_url``'s path; an absolute URL (a vendor's "next" link) is accepted only on the
   same origin, anything else raises :class:`~connectors.errors.PermanentError` before a byte is
-  sent. Redirects are never followed (a 3xx is a ``PermanentError``).
+  sent. Redirects are never followed (a 3xx is a ``PermanentError``), so no hop can leave the host.
+- **Only allowed hosts.** Before every request the ``policy``
+  (:class:`connectors.outbound.HostPolicy`: the connector's declared ``allowed_hosts`` plus the
+  operator's ``DSR_OUTBOUND_ALLOW_HOSTS``) must accept the URL, including the addresses its host
+  name resolves to (no loopback or private address unless allowed); the connection then goes to
+  the checked address (Host and TLS SNI keep the name), so DNS rebinding cannot swap it. A refusal is an
+  :class:`~connectors.outbound.OutboundRefused` (a ``PermanentError``). Without a ``policy`` no host
+  is allowed.
 - **Timeouts always set** (connect, read, write, pool); a timeout is a ``TransientError``.
 - **Error mapping** (the worker's retry policy keys on the class):
 
@@ -57,6 +64,7 @@ from typing import Any, TypeVar
 import httpx
 
 from connectors.errors import AuthError, PermanentError, RateLimited, TransientError
+from connectors.outbound import HostPolicy
 from connectors.ratelimit import Rate, RateLimiter
 
 __all__ = [
@@ -191,6 +199,8 @@ class HttpClient:
         retry_after: hook reading a vendor's own rate-limit headers when ``Retry-After`` is absent.
         error_message: hook extracting the vendor's error message (default: common envelopes).
         transport: an ``httpx`` transport (tests only; production uses the default).
+        policy: the hosts this client may call (``Connector.outbound`` in a connector); the
+            default allows none.
     """
 
     def __init__(
@@ -211,6 +221,7 @@ class HttpClient:
         error_message: MessageHook | None = None,
         transport: httpx.BaseTransport | None = None,
         user_agent: str = "dsr-hub-connector/1.0",
+        policy: HostPolicy | None = None,
     ) -> None:
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
@@ -218,6 +229,7 @@ class HttpClient:
         if parsed.username or parsed.password:
             raise PermanentError(f"{vendor}: base_url must not contain credentials")
         self.vendor = vendor
+        self.policy = policy if policy is not None else HostPolicy(vendor=vendor)
         self.base_url = base_url.rstrip("/")
         self._origin = _origin(parsed)
         self.secrets = [s for s in secrets if s]
@@ -298,10 +310,23 @@ class HttpClient:
         url = self.url_for(path)
         method = method.upper()
         log_path = log_as or urllib.parse.urlsplit(url).path
+        pinned = self.policy.check(url)
+        extensions: dict[str, Any] = {}
+        if pinned is not None:
+            # Connect to the address the policy checked, not to a second DNS answer (rebinding):
+            # the URL names the address, Host and TLS SNI (certificate check) keep the name.
+            split = urllib.parse.urlsplit(url)
+            address = f"[{pinned}]" if ":" in pinned else pinned
+            netloc = address if split.port is None else f"{address}:{split.port}"
+            headers = {**dict(headers or {}), "Host": split.netloc}
+            extensions["sni_hostname"] = split.hostname
+            url = urllib.parse.urlunsplit(split._replace(netloc=netloc))
         self._acquire(bucket, rate)
         started = time.monotonic()
         try:
-            response = self._client.request(method, url, params=params, json=json, data=data, headers=headers)
+            response = self._client.request(
+                method, url, params=params, json=json, data=data, headers=headers, extensions=extensions
+            )
         except httpx.TimeoutException:
             self.log.warning("%s %s %s timed out", self.vendor, method, log_path)
             raise TransientError(f"{self.vendor}: {method} {log_path} timed out") from None

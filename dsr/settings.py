@@ -268,6 +268,20 @@ CELERY_BEAT_SCHEDULE = {
     "purge-personal-data": {"task": "dsr.identity.tasks.purge_personal_data", "schedule": crontab(minute=47)},
 }
 
+# --- Connectors' outbound requests (security findings 3 and 4, docs/connectors.md) -------------
+# Hosts a connector may call beyond the vendor hosts it declares: "host", "host:port" or a CIDR
+# range, comma-separated. Loopback and private addresses are refused unless listed. Empty by default;
+# local fakes (tests, the demo) set "127.0.0.1,localhost".
+DSR_OUTBOUND_ALLOW_HOSTS = env.list("DSR_OUTBOUND_ALLOW_HOSTS", default=[])
+try:
+    from connectors.outbound import parse_allow_hosts
+
+    parse_allow_hosts(DSR_OUTBOUND_ALLOW_HOSTS)
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from None
+# `{env: NAME}` secrets resolve DSR_SECRET_* names and these (never DSR Hub's own settings).
+DSR_SECRET_ENV_ALLOW = env.list("DSR_SECRET_ENV_ALLOW", default=[])
+
 # --- Workflow -----------------------------------------------------------------------------------
 # Request types that skip the approval step once verified (e.g. "access,erasure").
 DSR_AUTO_APPROVE = env.list("DSR_AUTO_APPROVE", default=[])

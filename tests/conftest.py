@@ -27,6 +27,16 @@ def _celery_eager() -> Iterator[None]:
     celery_app.conf.task_always_eager = previous
 
 
+#: The local fakes every test talks to; production leaves DSR_OUTBOUND_ALLOW_HOSTS empty.
+LOCAL_FAKES = ["127.0.0.1", "localhost"]
+
+
+@pytest.fixture(autouse=True)
+def _outbound_to_local_fakes(settings) -> None:  # type: ignore[no-untyped-def]
+    """Connectors may call the loopback fakes; tests of the refusal clear the setting."""
+    settings.DSR_OUTBOUND_ALLOW_HOSTS = LOCAL_FAKES
+
+
 @pytest.fixture(autouse=True)
 def _fresh_throttles() -> Iterator[None]:
     cache.clear()

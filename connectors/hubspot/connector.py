@@ -65,6 +65,7 @@ class HubSpotConnector(Connector):
     label: ClassVar[str] = "HubSpot CRM"
     category: ClassVar[str] = "crm"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.ACCESS, Capability.ERASE})
+    allowed_hosts: ClassVar[tuple[str, ...]] = ("api.hubapi.com", "api-eu1.hubapi.com")
     Config: ClassVar[type[ConnectorConfig]] = HubSpotConfig
     config: HubSpotConfig
 
@@ -82,6 +83,7 @@ class HubSpotConnector(Connector):
             limit_key=account_key("hubspot", token),
             rate=Rate.per(self.config.requests_per_10s, 10),
             retry_after=_retry_after_from_hubspot,
+            policy=self.outbound,
         )
 
     def close(self) -> None:

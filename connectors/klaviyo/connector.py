@@ -93,6 +93,7 @@ class KlaviyoConnector(Connector):
     label = "Klaviyo"
     category = "email"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.ACCESS, Capability.ERASE})
+    allowed_hosts: ClassVar[tuple[str, ...]] = ("a.klaviyo.com",)
     Config = KlaviyoConfig
     config: KlaviyoConfig
 
@@ -113,6 +114,7 @@ class KlaviyoConnector(Connector):
             limiter=default_limiter() if self.config.rate_limit else None,
             limit_key=account_key("klaviyo", self.config.base_url, key),
             rate=PROFILES_RATE,
+            policy=self.outbound,
         )
 
     def close(self) -> None:

@@ -80,6 +80,7 @@ class MailchimpConnector(Connector):
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.ACCESS, Capability.ERASE, Capability.OPT_OUT}
     )
+    allowed_hosts: ClassVar[tuple[str, ...]] = ("*.api.mailchimp.com",)
     Config: ClassVar[type[ConnectorConfig]] = MailchimpConfig
     config: MailchimpConfig
 
@@ -100,6 +101,7 @@ class MailchimpConnector(Connector):
             rate=Rate(
                 per_second=self.config.requests_per_second, burst=max(1, int(self.config.requests_per_second))
             ),
+            policy=self.outbound,
         )
 
     def close(self) -> None:

@@ -180,8 +180,13 @@ class SalesforceConnector(Connector):
     label = "Salesforce"
     category = "crm"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.ACCESS, Capability.ERASE})
+    allowed_hosts: ClassVar[tuple[str, ...]] = ("*.my.salesforce.com",)
     Config = SalesforceConfig
     config: SalesforceConfig
+
+    @classmethod
+    def configured_urls(cls, config: ConnectorConfig) -> list[str]:
+        return [config.instance_url] if isinstance(config, SalesforceConfig) else []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -197,6 +202,7 @@ class SalesforceConnector(Connector):
             limiter=default_limiter() if self.config.rate_limit else None,
             limit_key=account_key("salesforce", self.config.instance_url, token),
             error_message=_salesforce_message,
+            policy=self.outbound,
         )
 
     @property

@@ -30,7 +30,7 @@ class ScaffoldNames:
     cls: str  # the class-name stem: AcmeCrm
     label: str  # the human label: Acme Crm
     dist: str  # the distribution name: dsr-connector-acme-crm
-    env: str  # the suggested environment variable of the API key: ACME_CRM_API_KEY
+    env: str  # the suggested variable of the API key: DSR_SECRET_ACME_CRM_API_KEY ({env: ...} prefix)
 
     def tokens(self) -> dict[str, str]:
         return {
@@ -63,7 +63,7 @@ def scaffold_names(
         cls="".join(word.capitalize() for word in words),
         label=(label or " ".join(word.capitalize() for word in words)).strip(),
         dist="dsr-connector-" + "-".join(words),
-        env=f"{name.upper()}_API_KEY",
+        env=f"DSR_SECRET_{name.upper()}_API_KEY",
     )
 
 

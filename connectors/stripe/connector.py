@@ -113,6 +113,7 @@ class StripeConnector(Connector):
     label = "Stripe"
     category = "payments"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.ACCESS, Capability.ERASE})
+    allowed_hosts: ClassVar[tuple[str, ...]] = ("api.stripe.com",)
     Config = StripeConfig
     config: StripeConfig
 
@@ -132,6 +133,7 @@ class StripeConnector(Connector):
             limiter=default_limiter() if self.config.rate_limit else None,
             limit_key=account_key("stripe", self.config.base_url, key),
             rate=DEFAULT_RATE,
+            policy=self.outbound,
         )
 
     def close(self) -> None:

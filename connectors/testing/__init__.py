@@ -11,9 +11,11 @@ How a connector author uses it
                self.server = server
            def make_connector(self, *, dry_run=False):
                return AcmeConnector({"api_key": "good", "base_url": self.server.url,
-                                     "timeout": 0.5, "page_size": 2}, dry_run=dry_run)
+                                     "timeout": 0.5, "page_size": 2}, dry_run=dry_run,
+                                    outbound_allow=LOCAL_FAKES)  # the fake is on 127.0.0.1
            def make_connector_with_bad_credentials(self):
-               return AcmeConnector({"api_key": "bad", "base_url": self.server.url, "timeout": 0.5})
+               return AcmeConnector({"api_key": "bad", "base_url": self.server.url, "timeout": 0.5},
+                                    outbound_allow=LOCAL_FAKES)
            def seed(self, records): ...             # keep each email's case; store record.marker
            def mutation_count(self): return self.server.mutation_count
            def records_of(self, email): ...         # raw stored records, case-insensitive
@@ -51,6 +53,8 @@ connection outside loopback and ``allowed_hosts``, no secret in logs or errors).
 from connectors.testing.backend import (
     ABSENT,
     FOREIGN_URL,
+    LOCAL_FAKES,
+    LOCAL_POLICY,
     RETRY_AFTER_SECONDS,
     STANDARD,
     FakeBackend,
@@ -66,6 +70,8 @@ __all__ = [
     "ABSENT",
     "FOREIGN_URL",
     "HTTP_TESTS",
+    "LOCAL_FAKES",
+    "LOCAL_POLICY",
     "RETRY_AFTER_SECONDS",
     "STANDARD",
     "ConnectorConformance",

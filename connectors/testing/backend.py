@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from connectors.base import Connector
+from connectors.outbound import HostPolicy, parse_allow_hosts
 from connectors.types import Subject
 
 __all__ = [
     "ABSENT",
     "FOREIGN_URL",
+    "LOCAL_FAKES",
+    "LOCAL_POLICY",
     "RETRY_AFTER_SECONDS",
     "STANDARD",
     "FakeBackend",
@@ -29,6 +32,11 @@ __all__ = [
 
 #: The delay a ``Fault.RATE_LIMITED`` response asks for (``Retry-After: 2``).
 RETRY_AFTER_SECONDS = 2.0
+#: The ``outbound_allow`` a backend passes to connectors pointed at a local fake (the operator's
+#: ``DSR_OUTBOUND_ALLOW_HOSTS`` in production): connectors refuse loopback hosts without it.
+LOCAL_FAKES = "127.0.0.1,localhost"
+#: A :class:`~connectors.outbound.HostPolicy` allowing only the local fakes, for ``HttpClient`` tests.
+LOCAL_POLICY = HostPolicy(allow=parse_allow_hosts(LOCAL_FAKES), vendor="test")
 #: Where ``Fault.FOREIGN_REDIRECT`` points: a host no connector may ever contact.
 FOREIGN_URL = "http://attacker.invalid/collect"
 

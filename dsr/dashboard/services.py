@@ -257,21 +257,6 @@ def system_check(*, system_id: int, actor: str) -> SystemCheck:
     return check
 
 
-def system_set_enabled(*, system_id: int, enabled: bool, actor: str) -> System:
-    """Enable or disable a system: a disabled system gets no new jobs (running ones continue)."""
-    with transaction.atomic():
-        system = System.objects.select_for_update().get(pk=system_id)
-        if system.enabled != enabled:
-            system.enabled = enabled
-            system.save(update_fields=["enabled", "updated_at"])
-            audit_record(
-                actor=actor,
-                action="system.enabled" if enabled else "system.disabled",
-                data={"system": system.key},
-            )
-    return system
-
-
 # --- audit --------------------------------------------------------------------------------------
 
 

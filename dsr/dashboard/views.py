@@ -66,6 +66,7 @@ from dsr.staff.models import Role, StaffTOTPDevice
 from dsr.staff.roles import has_permission, mask_email, role_of
 from dsr.staff.services import staff_create
 from dsr.systems.models import System
+from dsr.systems.services import system_set_enabled
 from dsr.workflow import services as workflow
 from dsr.workflow.models import RequestType, Status
 from dsr.workflow.selectors import QueueFilters, request_get_for_staff, request_queue
@@ -686,7 +687,7 @@ def system_check_view(request: HttpRequest, key: str) -> HttpResponse:
 def system_toggle_view(request: HttpRequest, key: str) -> HttpResponse:
     system = _system(key)
     enabled = request.POST.get("enabled") == "1"
-    services.system_set_enabled(system_id=system.pk, enabled=enabled, actor=actor(request.user))
+    system_set_enabled(system_id=system.pk, enabled=enabled, actor=actor(request.user), source="dashboard")
     messages.success(
         request,
         (_("%(name)s enabled.") if enabled else _("%(name)s disabled: it gets no new jobs."))

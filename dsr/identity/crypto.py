@@ -53,18 +53,31 @@ def _keys(spec: str) -> tuple[tuple[str, bytes], ...]:
     return tuple(keys)
 
 
+def configured_keys() -> tuple[tuple[str, bytes], ...]:
+    """``(key id, key)`` of every key of ``DSR_ENCRYPTION_KEYS``, the current one first."""
+    return _keys(settings.DSR_ENCRYPTION_KEYS)
+
+
 def current_key_id() -> str:
     return _keys(settings.DSR_ENCRYPTION_KEYS)[0][0]
 
 
-def encrypt(plaintext: str) -> str:
+def _associated(key_id: str, context: bytes) -> bytes:
+    # Without a context the associated data is the key id alone, as for every value written before
+    # contexts existed; with one, it is bound too (a NUL cannot occur in a key id).
+    return key_id.encode() + (b"\x00" + context if context else b"")
+
+
+def encrypt(plaintext: str, *, context: bytes = b"") -> str:
+    """Encrypt under the first key. ``context`` is authenticated, not stored: ``decrypt`` needs the
+    same bytes, so a value bound to a row's identity cannot be moved to or reused by another row."""
     key_id, key = _keys(settings.DSR_ENCRYPTION_KEYS)[0]
     nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), key_id.encode())
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), _associated(key_id, context))
     return f"{PREFIX}:{key_id}:{base64.b64encode(nonce + sealed).decode()}"
 
 
-def decrypt(token: str) -> str:
+def decrypt(token: str, *, context: bytes = b"") -> str:
     try:
         prefix, key_id, payload = token.split(":", 2)
     except ValueError:
@@ -76,7 +89,7 @@ def decrypt(token: str) -> str:
         raise DecryptionError(f"no configured key has id {key_id!r}")
     try:
         blob = base64.b64decode(payload, validate=True)
-        return AESGCM(key).decrypt(blob[:12], blob[12:], key_id.encode()).decode()
+        return AESGCM(key).decrypt(blob[:12], blob[12:], _associated(key_id, context)).decode()
     except Exception:
         raise DecryptionError("value was altered or the key is wrong") from None
 

@@ -9,7 +9,7 @@ from django.apps import apps
 from django.db import connection, models, transaction
 
 from dsr.identity import crypto
-from dsr.identity.fields import EncryptedTextField
+from dsr.identity.fields import BindingError, BoundEncryptedTextField, EncryptedTextField
 
 
 @dataclass
@@ -17,6 +17,9 @@ class RotationReport:
     current_key: str
     rewritten: dict[str, int] = field(default_factory=dict)  # "app.Model.field" -> values re-encrypted
     checked: int = 0
+    # "app.Model.field" -> rows whose bound value no longer matches the row (changed outside the
+    # app): left as they are, they keep failing closed until re-entered.
+    unreadable: dict[str, int] = field(default_factory=dict)
 
 
 def encrypted_fields() -> list[tuple[type[models.Model], list[tuple[str, str]]]]:
@@ -75,6 +78,7 @@ def keys_rotate(*, batch_size: int = 500) -> RotationReport:
             if not rows:
                 break
             last = rows[-1][0]
+    _rotate_bound(current, report, batch_size=batch_size)
     return report
 
 
@@ -131,3 +135,39 @@ def _plain(value: str | None) -> bool:
     except crypto.DecryptionError:
         return True
     return False
+
+
+def _rotate_bound(current: str, report: RotationReport, *, batch_size: int) -> None:
+    """Re-seal ``BoundEncryptedTextField`` values through the model: their associated data is the
+    row's binding, which only the model computes."""
+    for model in apps.get_models():
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, BoundEncryptedTextField)]
+        if not fields:
+            continue
+        last = None
+        while True:
+            with transaction.atomic():
+                batch = model._base_manager.select_for_update().order_by("pk")
+                if last is not None:
+                    batch = batch.filter(pk__gt=last)
+                rows = list(batch[:batch_size])
+                for row in rows:
+                    report.checked += 1
+                    stale = []
+                    for f in fields:
+                        label = f"{model._meta.label}.{f.name}"
+                        stored = row.__dict__[f.attname]
+                        if stored and crypto.key_id_of(stored) == current:
+                            continue
+                        try:
+                            getattr(row, f.attname)  # opens it; the save below seals it again
+                        except BindingError:
+                            report.unreadable[label] = report.unreadable.get(label, 0) + 1
+                            continue
+                        stale.append(f.attname)
+                        report.rewritten[label] = report.rewritten.get(label, 0) + 1
+                    if stale:
+                        row.save(update_fields=stale)
+            if not rows:
+                break
+            last = rows[-1].pk

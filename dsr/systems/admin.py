@@ -11,7 +11,7 @@ from connectors import registry
 from connectors.errors import ConfigError
 from dsr.systems.inventory import INVENTORY_FIELDS, NEVER_DISCLOSE_KINDS, InventoryError, inventory_clean
 from dsr.systems.models import System
-from dsr.systems.services import split_secrets, validate_config
+from dsr.systems.services import split_secrets, system_save, system_secrets, validate_config
 
 
 class SystemForm(forms.ModelForm):
@@ -19,9 +19,12 @@ class SystemForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=(
-            'Secret fields as JSON, e.g. {"token": {"env": "HUBSPOT_TOKEN"}}. Empty keeps the stored ones.'
+            'Secret fields as JSON, e.g. {"token": {"env": "DSR_SECRET_HUBSPOT_TOKEN"}}. '
+            "Empty keeps the stored ones."
         ),
     )
+    #: What clean() decided to store: the complete secret fields, or None to keep the stored ones.
+    secrets_to_store: dict[str, Any] | None = None
 
     class Meta:
         model = System
@@ -58,8 +61,15 @@ class SystemForm(forms.ModelForm):
             except json.JSONDecodeError as exc:
                 self.add_error("secrets_json", f"not valid JSON: {exc.msg}")
                 return data
-        elif self.instance.pk and self.instance.secrets:
-            secrets = json.loads(self.instance.secrets)
+            if not isinstance(secrets, dict):
+                self.add_error("secrets_json", "must be a JSON object")
+                return data
+        elif self.instance.pk:
+            try:
+                secrets = system_secrets(system=System.objects.get(pk=self.instance.pk))
+            except ConfigError as exc:
+                self.add_error("secrets_json", str(exc))
+                return data
         plain, inline_secrets = split_secrets(connector_key=connector, config=config)
         secrets.update(inline_secrets)
         try:
@@ -67,6 +77,9 @@ class SystemForm(forms.ModelForm):
         except ConfigError as exc:
             self.add_error("config", str(exc))
         data["config"] = plain
+        self.secrets_to_store = secrets
+        # Also on the instance, so that a bare form.save() keeps them; the admin saves through
+        # system_save (SystemAdmin.save_model), which seals and audits.
         self.instance.secrets = json.dumps(secrets, sort_keys=True) if secrets else ""
         return data
 
@@ -110,6 +123,25 @@ class SystemAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def save_model(
+        self, request: HttpRequest, obj: System, form: "forms.ModelForm[Any]", change: bool
+    ) -> None:
+        # One way to write a system (dsr.systems.services.system_save): sealed secrets, audited.
+        system_save(
+            system=obj,
+            actor=f"admin:{request.user.get_username()}",
+            source="admin",
+            secrets=getattr(form, "secrets_to_store", None),
+            erase_after=[s.key for s in form.cleaned_data.get("erase_after") or []],
+        )
+
+    def save_related(
+        self, request: HttpRequest, form: "forms.ModelForm[Any]", formsets: Any, change: bool
+    ) -> None:
+        # erase_after was written by system_save; only inline formsets (none today) remain.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Jobs refer to systems; disable a system instead of deleting its history.

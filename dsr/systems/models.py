@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from dsr.identity.fields import EncryptedTextField
+from dsr.identity.fields import BoundEncryptedTextField
+from dsr.systems.binding import TAMPERED_MESSAGE, secrets_binding
 from dsr.systems.inventory import DPA_STATUSES
 
 
@@ -17,8 +21,14 @@ class System(models.Model):
     connector = models.CharField(max_length=64, help_text=_("Registered connector key, e.g. 'sql'."))
     # Non-secret configuration; secret fields live in `secrets` (encrypted) or name an env variable.
     config = models.JSONField(default=dict, blank=True)
-    secrets = EncryptedTextField(
-        blank=True, default="", help_text=_("JSON of secret fields, encrypted at rest.")
+    # Sealed with key, connector and config as associated data (dsr/systems/binding.py): a row whose
+    # config was changed outside DSR Hub cannot open its secrets. Write through dsr.systems.services.
+    secrets = BoundEncryptedTextField(
+        blank=True,
+        default="",
+        binding="encryption_binding",
+        tampered_message=TAMPERED_MESSAGE,
+        help_text=_("JSON of secret fields, encrypted at rest."),
     )
     enabled = models.BooleanField(default=True)
     # Declared erasure ordering: this system's erasure starts only after these systems' erasures
@@ -82,3 +92,15 @@ class System(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> System:
+        instance = super().from_db(db, field_names, values)
+        if not {"key", "connector", "config"} & instance.get_deferred_fields():
+            # What the secrets are opened against: the row as stored, not as later edited in memory.
+            instance._loaded_binding = instance.encryption_binding()  # type: ignore[attr-defined]
+        return instance
+
+    def encryption_binding(self) -> bytes:
+        """The associated data the secrets are sealed with (see dsr.systems.binding)."""
+        return secrets_binding(key=self.key, connector=self.connector, config=self.config or {})

@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.db import transaction
 from pydantic import ValidationError
 
 from connectors import Connector, registry
 from connectors.base import format_validation_error
 from connectors.errors import ConfigError
+from connectors.outbound import HostPolicy, OutboundRefused, parse_allow_hosts
 from dsr.audit.services import audit_record
+from dsr.identity.crypto import DecryptionError
 from dsr.systems.inventory import INVENTORY_FIELDS, InventoryError, inventory_clean
 from dsr.systems.models import System
 
@@ -25,29 +29,99 @@ class SystemsFileError(Exception):
     """The systems file is invalid; the message names the line and the problem."""
 
 
+# --- secrets from the environment ---------------------------------------------------------------
+
+#: ``{env: NAME}`` resolves names under this prefix, or listed in ``DSR_SECRET_ENV_ALLOW``.
+SECRET_ENV_PREFIX = "DSR_SECRET_"  # noqa: S105 - a name prefix, not a secret
+#: The platform's own secrets and connection strings: never resolvable, whatever the allow-list.
+PLATFORM_ENV = frozenset(
+    {
+        "SECRET_KEY",
+        "DJANGO_SECRET_KEY",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "CELERY_RESULT_BACKEND",
+        "CACHE_URL",
+        "REDIS_URL",
+        "EMAIL_URL",
+        "EMAIL_HOST_PASSWORD",
+        "DSR_ENCRYPTION_KEYS",
+        "DSR_BLIND_INDEX_KEY",
+        "DSR_AUDIT_KEY",
+    }
+)
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def secret_env_check(*, field: str, name: Any) -> str:
+    """Return ``name`` if a secret may be read from that environment variable, else raise ConfigError.
+
+    Allowed: ``DSR_SECRET_*`` names and the names listed in ``DSR_SECRET_ENV_ALLOW``. Refused
+    always: the platform's own settings (:data:`PLATFORM_ENV`, and any other ``DSR_*`` name), so
+    that no system configuration can send DSR Hub's keys to a vendor (security finding 3).
+    """
+    if not isinstance(name, str) or not _ENV_NAME_RE.fullmatch(name):
+        raise ConfigError(f"secret {field!r}: {{env: ...}} must name an environment variable")
+    prefixed = name.startswith(SECRET_ENV_PREFIX) and len(name) > len(SECRET_ENV_PREFIX)
+    if name in PLATFORM_ENV or (name.startswith("DSR_") and not prefixed):
+        raise ConfigError(
+            f"secret {field!r} refers to environment variable {name}, one of DSR Hub's own settings: "
+            f"it is never given to a connector (use a name starting with {SECRET_ENV_PREFIX})"
+        )
+    if not prefixed and name not in settings.DSR_SECRET_ENV_ALLOW:
+        raise ConfigError(
+            f"secret {field!r} refers to environment variable {name}, which is not allowed: use a name "
+            f"starting with {SECRET_ENV_PREFIX} or list it in DSR_SECRET_ENV_ALLOW"
+        )
+    return name
+
+
+def _is_env_ref(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"env"}
+
+
 def _resolve_secret(name: str, value: Any) -> Any:
     """A secret is either a literal or ``{"env": "VAR"}``, read from the worker's environment."""
-    if isinstance(value, dict) and set(value) == {"env"}:
-        env_name = value["env"]
+    if _is_env_ref(value):
+        env_name = secret_env_check(field=name, name=value["env"])
         if env_name not in os.environ:
             raise ConfigError(f"secret {name!r} refers to environment variable {env_name} which is not set")
         return os.environ[env_name]
     return value
 
 
+def system_secrets(*, system: System) -> dict[str, Any]:
+    """The system's stored secrets (literals and ``{env: NAME}`` references), opened.
+
+    Raises ConfigError "system configuration was modified outside DSR Hub ..." when the row's key,
+    connector or config no longer match what the secrets were sealed with (security finding 4).
+    """
+    try:
+        raw = system.secrets
+    except DecryptionError as exc:  # BindingError (modified outside DSR Hub) or an unknown key id
+        raise ConfigError(f"{system.key}: {exc}") from None
+    return dict(json.loads(raw)) if raw else {}
+
+
 def system_connector_config(*, system: System) -> dict[str, Any]:
     """The full connector config: plain fields plus resolved secrets. Built inside the worker only."""
     config = dict(system.config)
-    if system.secrets:
-        for name, value in json.loads(system.secrets).items():
-            config[name] = _resolve_secret(name, value)
+    for name, value in system_secrets(system=system).items():
+        config[name] = _resolve_secret(name, value)
     return config
 
 
 def system_build_connector(*, system: System, dry_run: bool = False) -> Connector:
-    """Instantiate the system's connector. Raises ConfigError with a readable message."""
+    """Instantiate the system's connector. Raises ConfigError with a readable message.
+
+    The connector may call the hosts it declares and those of ``DSR_OUTBOUND_ALLOW_HOSTS``.
+    """
     cls = registry.get(system.connector)
-    return cls(system_connector_config(system=system), dry_run=dry_run)
+    return cls(
+        system_connector_config(system=system),
+        dry_run=dry_run,
+        outbound_allow=settings.DSR_OUTBOUND_ALLOW_HOSTS,
+    )
 
 
 def split_secrets(*, connector_key: str, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -60,13 +134,104 @@ def split_secrets(*, connector_key: str, config: dict[str, Any]) -> tuple[dict[s
 
 
 def validate_config(*, connector_key: str, config: dict[str, Any]) -> None:
-    """Validate a config against the connector's schema; env references are checked by shape only."""
+    """Validate a config against the connector's schema. An ``{env: NAME}`` reference must name an
+    allowed variable (:func:`secret_env_check`); whether it is set is checked by the worker. A
+    ``base_url`` must be on a host the connector declares or ``DSR_OUTBOUND_ALLOW_HOSTS`` allows."""
     cls = registry.get(connector_key)
-    probe = {k: ("<from env>" if isinstance(v, dict) and set(v) == {"env"} else v) for k, v in config.items()}
+    for name, value in config.items():
+        if _is_env_ref(value):
+            secret_env_check(field=name, name=value["env"])
+    probe = {k: ("<from env>" if _is_env_ref(v) else v) for k, v in config.items()}
     try:
-        cls.Config.model_validate(probe)
+        validated = cls.Config.model_validate(probe)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc)) from None
+    # The worker checks every request (and the addresses names resolve to); refuse early what it
+    # would refuse anyway: a base_url on a host the connector does not declare.
+    policy = HostPolicy(
+        hosts=cls.allowed_hosts, allow=parse_allow_hosts(settings.DSR_OUTBOUND_ALLOW_HOSTS), vendor=cls.key
+    )
+    for url in cls.configured_urls(validated):
+        try:
+            policy.check(url, resolve=False)
+        except OutboundRefused as exc:
+            raise ConfigError(str(exc)) from None
+
+
+# --- writing a system (the one way: admin, dashboard and systems files all come here) -------------
+
+#: The fields ``system_save`` compares and writes (``secrets`` and ``erase_after`` are arguments).
+SYSTEM_FIELDS = ("key", "name", "connector", "config", "enabled", "description", *INVENTORY_FIELDS)
+
+
+@transaction.atomic
+def system_save(
+    *,
+    system: System,
+    actor: str,
+    source: str,
+    secrets: Mapping[str, Any] | None = None,
+    erase_after: Iterable[str] | None = None,
+) -> list[str]:
+    """Create ``system`` or write what changed in it; return the changed field names.
+
+    ``system`` carries the wanted values (a new instance, or one loaded and edited in memory).
+    ``secrets``: the complete secret fields to store (literals or ``{env: NAME}``), ``None`` keeps
+    the stored ones. ``erase_after``: the keys of the systems to erase first, ``None`` keeps them.
+    The secrets are sealed to the key, connector and config (dsr.systems.binding). Each change is
+    audited as ``system.created`` / ``system.updated`` with the actor, the ``source`` (``admin``,
+    ``dashboard``, ``systems file``) and the names of the changed fields, never a value of a secret.
+    Raises ConfigError when the stored secrets must be re-sealed but no longer open (the row was
+    modified outside DSR Hub): the caller then passes ``secrets`` again.
+    """
+    before = System.objects.select_for_update().filter(pk=system.pk).first() if system.pk else None
+    if before is None:
+        changed = ["key", *(f for f in SYSTEM_FIELDS if f != "key" and getattr(system, f))]
+    else:
+        changed = [f for f in SYSTEM_FIELDS if getattr(before, f) != getattr(system, f)]
+    rebinding = before is None or before.encryption_binding() != system.encryption_binding()
+    if secrets is not None:
+        wanted = json.dumps(dict(secrets), sort_keys=True) if secrets else ""
+        try:
+            stored: str | None = before.secrets if before is not None else None
+        except DecryptionError:
+            stored = None  # modified outside DSR Hub, or an old key: the secrets given replace it
+        if stored != wanted and (before is not None or wanted):
+            changed.append("secrets")
+        system.secrets = wanted
+    elif before is not None and rebinding:
+        system.secrets = json.dumps(system_secrets(system=before), sort_keys=True)
+
+    if before is None:
+        system.save()
+    elif changed:
+        fields = [f for f in changed if f != "secrets"]
+        if rebinding or "secrets" in changed:
+            fields.append("secrets")
+        system.save(update_fields=[*fields, "updated_at"])
+    if erase_after is not None:
+        wanted_after = set(erase_after)
+        current_after = set(system.erase_after.values_list("key", flat=True)) if before else set()
+        if wanted_after != current_after:
+            system.erase_after.set(System.objects.filter(key__in=wanted_after))
+            changed.append("erase_after")
+    if before is None or changed:
+        data: dict[str, Any] = {"system": system.key, "source": source, "changed": changed}
+        if "enabled" in changed:
+            data["enabled"] = system.enabled
+        if before is not None and "key" in changed:
+            data["previous_key"] = before.key
+        audit_record(actor=actor, action="system.created" if before is None else "system.updated", data=data)
+    return changed
+
+
+def system_set_enabled(*, system_id: int, enabled: bool, actor: str, source: str = "dashboard") -> System:
+    """Enable or disable a system: a disabled system gets no new jobs (running ones continue)."""
+    with transaction.atomic():
+        system = System.objects.select_for_update().get(pk=system_id)
+        system.enabled = enabled
+        system_save(system=system, actor=actor, source=source)
+    return system
 
 
 # --- the systems YAML file ----------------------------------------------------------------------
@@ -188,10 +353,8 @@ def systems_apply_file(*, path: Path, actor: str = "system") -> ApplyReport:
 
     report = ApplyReport()
     with transaction.atomic():
-        systems: dict[str, System] = {}
         for entry in entries:
             plain, secret = split_secrets(connector_key=entry["connector"], config=entry["config"])
-            secrets_json = json.dumps(secret, sort_keys=True) if secret else ""
             values = {
                 "name": entry["name"],
                 "connector": entry["connector"],
@@ -201,31 +364,27 @@ def systems_apply_file(*, path: Path, actor: str = "system") -> ApplyReport:
                 **entry["__inventory__"],
             }
             system = System.objects.filter(key=entry["key"]).first()
+            created = system is None
             if system is None:
-                system = System.objects.create(key=entry["key"], secrets=secrets_json, **values)
+                system = System(key=entry["key"])
+            for k, v in values.items():
+                setattr(system, k, v)
+            # Dependencies on systems declared later in the file are set in a second pass.
+            changed = system_save(system=system, actor=actor, source="systems file", secrets=secret)
+            if created:
                 report.created.append(system.key)
+            elif changed:
+                report.updated.append(system.key)
             else:
-                changed = [k for k, v in values.items() if getattr(system, k) != v]
-                if system.secrets != secrets_json:
-                    changed.append("secrets")
-                if changed:
-                    for k, v in values.items():
-                        setattr(system, k, v)
-                    system.secrets = secrets_json
-                    system.save()
-                    report.updated.append(system.key)
-                else:
-                    report.unchanged.append(system.key)
-            systems[system.key] = system
+                report.unchanged.append(system.key)
         for entry in entries:
-            system = systems[entry["key"]]
-            wanted = set(entry["erase_after"])
-            current = set(system.erase_after.values_list("key", flat=True))
-            if wanted != current:
-                system.erase_after.set(System.objects.filter(key__in=wanted))
-                if system.key not in report.created and system.key not in report.updated:
-                    report.unchanged.remove(system.key)
-                    report.updated.append(system.key)
+            system = System.objects.get(key=entry["key"])
+            changed = system_save(
+                system=system, actor=actor, source="systems file", erase_after=entry["erase_after"]
+            )
+            if changed and system.key in report.unchanged:
+                report.unchanged.remove(system.key)
+                report.updated.append(system.key)
         if report.created or report.updated:
             audit_record(
                 actor=actor,

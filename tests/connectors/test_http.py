@@ -20,6 +20,7 @@ from connectors.http import (
     validate_base_url,
 )
 from connectors.ratelimit import MemoryRateLimiter, Rate
+from connectors.testing import LOCAL_POLICY
 from tests.fakes.server import (
     FakeServer,
     Fault,
@@ -80,6 +81,7 @@ def client(server: FakeServer) -> Iterator[HttpClient]:
         headers={"Authorization": f"Bearer {TOKEN}"},
         secrets=[TOKEN],
         timeout=0.5,
+        policy=LOCAL_POLICY,
     ) as c:
         yield c
 
@@ -101,10 +103,18 @@ def test_server_logs_requests_and_counts_mutations(server: FakeServer, client: H
 
 
 def test_server_auth_and_unknown_route(server: FakeServer) -> None:
-    bad = HttpClient(server.url, vendor="acme", headers={"Authorization": "Bearer nope"}, timeout=1)
+    bad = HttpClient(
+        server.url, vendor="acme", headers={"Authorization": "Bearer nope"}, timeout=1, policy=LOCAL_POLICY
+    )
     with bad, pytest.raises(AuthError):
         bad.get("/v1/items/1")
-    with HttpClient(server.url, vendor="acme", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=1) as ok:
+    with HttpClient(
+        server.url,
+        vendor="acme",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=1,
+        policy=LOCAL_POLICY,
+    ) as ok:
         with pytest.raises(PermanentError) as info:
             ok.get("/v1/nothing-here")
         assert "404" in str(info.value)
@@ -115,9 +125,11 @@ def test_basic_auth_helper() -> None:
     server = FakeServer(auth=basic_auth("key-us6"))
     server.add_route("GET", "/ping", lambda req: json_response({"ok": True}))
     with serve(server):
-        with HttpClient(server.url, vendor="mc", auth=("anyone", "key-us6"), timeout=1) as c:
+        with HttpClient(
+            server.url, vendor="mc", auth=("anyone", "key-us6"), timeout=1, policy=LOCAL_POLICY
+        ) as c:
             assert c.get_json("/ping") == {"ok": True}
-        wrong = HttpClient(server.url, vendor="mc", auth=("anyone", "wrong"), timeout=1)
+        wrong = HttpClient(server.url, vendor="mc", auth=("anyone", "wrong"), timeout=1, policy=LOCAL_POLICY)
         with wrong, pytest.raises(AuthError):
             wrong.get("/ping")
 
@@ -160,6 +172,7 @@ def test_429_without_header_uses_the_vendor_hook(server: FakeServer) -> None:
             headers={"Authorization": f"Bearer {TOKEN}"},
             timeout=1,
             retry_after=lambda response: 7.0,
+            policy=LOCAL_POLICY,
         ) as c,
         pytest.raises(RateLimited) as info,
     ):
@@ -188,7 +201,7 @@ def test_connection_refused_is_transient() -> None:
     server.start()
     url = server.url
     server.stop()  # nothing listens on that port any more
-    with HttpClient(url, vendor="acme", timeout=1) as c, pytest.raises(TransientError):
+    with HttpClient(url, vendor="acme", timeout=1, policy=LOCAL_POLICY) as c, pytest.raises(TransientError):
         c.get("/x")
 
 
@@ -263,18 +276,18 @@ def test_base_url_validation() -> None:
         with pytest.raises(ValueError):
             validate_base_url(bad)
     with pytest.raises(PermanentError):
-        HttpClient("not a url", vendor="x")
+        HttpClient("not a url", vendor="x", policy=LOCAL_POLICY)
 
 
 def test_timeouts_are_always_set() -> None:
-    with HttpClient("https://api.example.com", vendor="x") as c:
+    with HttpClient("https://api.example.com", vendor="x", policy=LOCAL_POLICY) as c:
         assert None not in (c.timeout.connect, c.timeout.read, c.timeout.write, c.timeout.pool)
     import httpx
 
     with pytest.raises(PermanentError):
-        HttpClient("https://api.example.com", vendor="x", timeout=httpx.Timeout(None))
+        HttpClient("https://api.example.com", vendor="x", timeout=httpx.Timeout(None), policy=LOCAL_POLICY)
     with pytest.raises(PermanentError):
-        HttpClient("https://api.example.com", vendor="x", timeout=0)
+        HttpClient("https://api.example.com", vendor="x", timeout=0, policy=LOCAL_POLICY)
 
 
 # -- logging ------------------------------------------------------------------------------------
@@ -364,6 +377,7 @@ def test_client_takes_tokens_and_a_429_pauses_the_key(server: FakeServer) -> Non
         limit_key="acme:acct1",
         rate=Rate(per_second=1000, burst=1000),
         max_wait=5,
+        policy=LOCAL_POLICY,
     ) as c:
         c.get("/v1/items/1")
         server.inject(Fault.rate_limited(30))

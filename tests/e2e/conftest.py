@@ -69,26 +69,48 @@ def warehouse(transactional_db: None, tmp_path: Path) -> Iterator[dict[str, Any]
     admin.dispose()
 
 
-@pytest.fixture
-def worker(transactional_db: None, smtp: SmtpListener, tmp_path: Path) -> Iterator[Worker]:
-    """A real Celery worker (prefork, 2 processes) sharing the test database, storage and SMTP."""
-    broker = django_settings.CELERY_BROKER_URL
-    if not broker.startswith("redis://"):
-        raise AssertionError("end-to-end tests need CELERY_BROKER_URL to point at Redis (use `make test`)")
-    flush_redis(broker)
+def worker_env(smtp: SmtpListener, **overrides: str | None) -> dict[str, str]:
+    """The environment of a real worker on the test database, broker, storage and SMTP listener;
+    an override of ``None`` removes the variable."""
     db = connection.settings_dict
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": broker,
+        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
         "EMAIL_URL": smtp.url,
         "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+        "DSR_OUTBOUND_ALLOW_HOSTS": "127.0.0.1,localhost",  # the vendor fakes run on loopback
         "DSR_JOB_BACKOFF_BASE_SECONDS": "0.5",
         "DSR_JOB_BACKOFF_MAX_SECONDS": "2",
         "DSR_EMAIL_BACKOFF_BASE_SECONDS": "0.5",  # a failed e-mail is due again within a second
     }
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def _start_worker(env: dict[str, str], tmp_path: Path) -> Iterator[Worker]:
+    broker = django_settings.CELERY_BROKER_URL
+    if not broker.startswith("redis://"):
+        raise AssertionError("end-to-end tests need CELERY_BROKER_URL to point at Redis (use `make test`)")
+    flush_redis(broker)
     process = Worker(env=env, log_path=tmp_path / "worker.log")
     process.start()
     yield process
     process.stop()
     flush_redis(broker)
+
+
+@pytest.fixture
+def worker(transactional_db: None, smtp: SmtpListener, tmp_path: Path) -> Iterator[Worker]:
+    """A real Celery worker (prefork, 2 processes) sharing the test database, storage and SMTP."""
+    yield from _start_worker(worker_env(smtp), tmp_path)
+
+
+@pytest.fixture
+def production_worker(transactional_db: None, smtp: SmtpListener, tmp_path: Path) -> Iterator[Worker]:
+    """A real worker with production's outbound policy: ``DSR_OUTBOUND_ALLOW_HOSTS`` unset."""
+    yield from _start_worker(worker_env(smtp, DSR_OUTBOUND_ALLOW_HOSTS=None), tmp_path)

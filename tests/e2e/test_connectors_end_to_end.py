@@ -21,7 +21,7 @@ from tests.fakes.hubspot import FakeHubSpot
 from tests.fakes.klaviyo import DEFAULT_KEY as KLAVIYO_KEY
 from tests.fakes.klaviyo import FakeKlaviyo
 from tests.fakes.mailchimp import FakeMailchimp
-from tests.fakes.server import Fault
+from tests.fakes.server import FakeServer, Fault, serve
 from tests.support.smtp import SmtpListener
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -161,3 +161,34 @@ def test_one_erasure_through_sql_hubspot_mailchimp_and_klaviyo_completes_with_ex
     assert [p["organization"] for p in klaviyo.profiles.values()] == ["decoy-1"]
     assert hubspot.contacts_with_email(TARGET_EMAIL) == []
     assert mailchimp.members_with_email(TARGET_EMAIL) == []
+
+
+def test_the_worker_refuses_a_hubspot_base_url_at_a_loopback_listener_and_sends_it_nothing(
+    api: APIClient, staff_client, smtp: SmtpListener, production_worker, tmp_path: Path
+) -> None:
+    """Security finding 3 as the review ran it: a token sent to ``base_url: http://127.0.0.1:<port>``."""
+    with serve(FakeServer(name="attacker")) as listener:
+        path = tmp_path / "systems.yaml"
+        config = {"access_token": HUBSPOT_TOKEN, "base_url": listener.url, "timeout": 5}
+        path.write_text(
+            yaml.safe_dump(
+                {"systems": [{"key": "crm", "name": "CRM", "connector": "hubspot", "config": config}]}
+            )
+        )
+        systems_apply_file(path=path)
+        staff = staff_client("approver")
+        request_id = submit_and_verify(api, smtp, type="erasure", email=TARGET_EMAIL)
+        assert staff.post(f"/api/v1/staff/requests/{request_id}/approve").json()["status"] == "in_progress"
+        job: dict[str, Any] = {}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            [job] = staff.get(f"/api/v1/staff/requests/{request_id}").json()["jobs"]
+            if job["status"] == "failed":
+                break
+            time.sleep(0.25)
+        assert (job["status"], job["attempts"]) == ("failed", 1), production_worker.log()
+        assert job["error"] == (
+            "hubspot: refused a request to 127.0.0.1: not a host this connector may call (declared: "
+            "api.hubapi.com, api-eu1.hubapi.com); an operator can allow it with DSR_OUTBOUND_ALLOW_HOSTS"
+        )
+        assert listener.requests == []

@@ -87,6 +87,7 @@ def make_worker(transactional_db: None, broker: RedisServer, tmp_path: Path) -> 
             "CELERY_BROKER_URL": broker.url,
             "EMAIL_URL": "dummymail://",
             "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+            "DSR_OUTBOUND_ALLOW_HOSTS": "127.0.0.1,localhost",  # the vendor fakes run on loopback
             "DSR_JOB_LEASE_SECONDS": str(lease),
             "DSR_JOB_REQUEUE_AFTER_SECONDS": "1",
             "DSR_RECONCILE_INTERVAL_SECONDS": "1",

@@ -38,7 +38,7 @@ systems:
     connector: sql
     erase_after: [shop]
     config:
-      url: {{env: DSR_TEST_WAREHOUSE_URL}}
+      url: {{env: DSR_SECRET_TEST_WAREHOUSE_URL}}
       tables:
         - name: customers
           match: {{email: email}}
@@ -138,9 +138,9 @@ def test_an_env_reference_is_stored_as_a_reference_and_resolved_from_the_environ
 ):
     _apply(_write(tmp_path, TWO_SYSTEMS.format(db=shop_db)))
     warehouse = System.objects.get(key="warehouse")
-    assert json.loads(warehouse.secrets) == {"url": {"env": "DSR_TEST_WAREHOUSE_URL"}}
+    assert json.loads(warehouse.secrets) == {"url": {"env": "DSR_SECRET_TEST_WAREHOUSE_URL"}}
 
-    monkeypatch.setenv("DSR_TEST_WAREHOUSE_URL", f"sqlite:///{shop_db}")
+    monkeypatch.setenv("DSR_SECRET_TEST_WAREHOUSE_URL", f"sqlite:///{shop_db}")
     assert system_connector_config(system=warehouse)["url"] == f"sqlite:///{shop_db}"
     records = list(system_build_connector(system=warehouse).access(Subject.create(email=TARGET_EMAIL)))
     assert sorted(record.record_id for record in records) == ["1", "2"]
@@ -148,11 +148,11 @@ def test_an_env_reference_is_stored_as_a_reference_and_resolved_from_the_environ
 
 def test_an_env_reference_to_an_unset_variable_is_a_readable_config_error(tmp_path, shop_db, monkeypatch):
     _apply(_write(tmp_path, TWO_SYSTEMS.format(db=shop_db)))
-    monkeypatch.delenv("DSR_TEST_WAREHOUSE_URL", raising=False)
+    monkeypatch.delenv("DSR_SECRET_TEST_WAREHOUSE_URL", raising=False)
     with pytest.raises(ConfigError) as caught:
         system_connector_config(system=System.objects.get(key="warehouse"))
     assert str(caught.value) == (
-        "secret 'url' refers to environment variable DSR_TEST_WAREHOUSE_URL which is not set"
+        "secret 'url' refers to environment variable DSR_SECRET_TEST_WAREHOUSE_URL which is not set"
     )
 
 

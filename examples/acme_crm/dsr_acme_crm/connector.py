@@ -58,6 +58,7 @@ class AcmeCrmConnector(Connector):
     label = "Acme CRM"
     category = "crm"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.ACCESS, Capability.ERASE})
+    allowed_hosts: ClassVar[tuple[str, ...]] = ("api.acme_crm.example",)
     Config = AcmeCrmConfig
     config: AcmeCrmConfig
 
@@ -75,6 +76,7 @@ class AcmeCrmConnector(Connector):
             limiter=default_limiter(),
             limit_key=account_key(self.key, self.config.base_url, api_key),
             rate=Rate(per_second=rate, burst=max(1, int(rate))),
+            policy=self.outbound,
         )
 
     def close(self) -> None:

@@ -10,7 +10,15 @@ from dsr_acme_crm import AcmeCrmConnector
 from dsr_acme_crm.fake import GOOD_KEY, FakeAcmeCrm
 
 from connectors import Subject, registry
-from connectors.testing import STANDARD, ConnectorConformance, FakeBackend, Fault, PaginatedSeed, SeedRecord
+from connectors.testing import (
+    LOCAL_FAKES,
+    STANDARD,
+    ConnectorConformance,
+    FakeBackend,
+    Fault,
+    PaginatedSeed,
+    SeedRecord,
+)
 
 BAD_KEY = "acme_crm-revoked-key-fedcba9876543210"
 
@@ -30,10 +38,10 @@ class AcmeCrmBackend(FakeBackend):
         }
 
     def make_connector(self, *, dry_run: bool = False) -> AcmeCrmConnector:
-        return AcmeCrmConnector(self.config(), dry_run=dry_run)
+        return AcmeCrmConnector(self.config(), dry_run=dry_run, outbound_allow=LOCAL_FAKES)
 
     def make_connector_with_bad_credentials(self) -> AcmeCrmConnector:
-        return AcmeCrmConnector(self.config(BAD_KEY))
+        return AcmeCrmConnector(self.config(BAD_KEY), outbound_allow=LOCAL_FAKES)
 
     def secrets(self) -> list[str]:
         return [GOOD_KEY, BAD_KEY]

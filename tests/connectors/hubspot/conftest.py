@@ -9,7 +9,7 @@ import pytest
 
 from connectors.base import Connector
 from connectors.hubspot import HubSpotConnector
-from connectors.testing import FakeBackend, Fault, PaginatedSeed, SeedRecord
+from connectors.testing import LOCAL_FAKES, FakeBackend, Fault, PaginatedSeed, SeedRecord
 from connectors.types import Subject
 from tests.fakes.hubspot import FakeHubSpot
 from tests.fakes.server import serve
@@ -35,10 +35,10 @@ class HubSpotBackend(FakeBackend):
         }
 
     def make_connector(self, *, dry_run: bool = False) -> Connector:
-        return HubSpotConnector(self.config(), dry_run=dry_run)
+        return HubSpotConnector(self.config(), dry_run=dry_run, outbound_allow=LOCAL_FAKES)
 
     def make_connector_with_bad_credentials(self) -> Connector:
-        return HubSpotConnector(self.config(BAD_TOKEN))
+        return HubSpotConnector(self.config(BAD_TOKEN), outbound_allow=LOCAL_FAKES)
 
     def secrets(self) -> list[str]:
         return [GOOD_TOKEN, BAD_TOKEN]

@@ -10,7 +10,7 @@ from connectors import registry
 from connectors.errors import AuthError, ConfigError, RateLimited
 from connectors.hubspot import HubSpotConnector
 from connectors.ratelimit import MemoryRateLimiter, set_default_limiter
-from connectors.testing import STANDARD
+from connectors.testing import LOCAL_FAKES, STANDARD
 from connectors.types import ErasureResult, Subject
 from tests.connectors.hubspot.conftest import GOOD_TOKEN, READ_ONLY_TOKEN, HubSpotBackend
 from tests.fakes.hubspot import FakeHubSpot
@@ -48,7 +48,7 @@ def test_search_request_shape(hubspot_backend: HubSpotBackend, hubspot_fake: Fak
 def test_explicit_properties(hubspot_backend: HubSpotBackend, hubspot_fake: FakeHubSpot) -> None:
     hubspot_backend.seed_standard_dataset()
     config = hubspot_backend.config(properties=["firstname"])
-    with HubSpotConnector(config) as connector:
+    with HubSpotConnector(config, outbound_allow=LOCAL_FAKES) as connector:
         records = list(connector.access(STANDARD.target))
     assert records and all("company" not in r.data["properties"] for r in records)
     assert not hubspot_fake.requests_to("GET", r"/crm/v3/properties/contacts")
@@ -77,7 +77,9 @@ def test_additional_emails_match_exactly(hubspot_backend: HubSpotBackend, hubspo
     with hubspot_backend.make_connector() as connector:
         records = list(connector.access(Subject.create(email="jane.doe@example.com")))
     assert [r.record_id for r in records] == [merged.id]
-    with HubSpotConnector(hubspot_backend.config(match_additional_emails=False)) as connector:
+    with HubSpotConnector(
+        hubspot_backend.config(match_additional_emails=False), outbound_allow=LOCAL_FAKES
+    ) as connector:
         assert list(connector.access(Subject.create(email="jane.doe@example.com"))) == []
 
 
@@ -95,7 +97,7 @@ def test_search_lag_makes_second_erase_harmless() -> None:
 
 def test_read_only_token_cannot_erase(hubspot_backend: HubSpotBackend, hubspot_fake: FakeHubSpot) -> None:
     hubspot_backend.seed_standard_dataset()
-    with HubSpotConnector(hubspot_backend.config(READ_ONLY_TOKEN)) as connector:
+    with HubSpotConnector(hubspot_backend.config(READ_ONLY_TOKEN), outbound_allow=LOCAL_FAKES) as connector:
         assert connector.check().ok
         assert len(list(connector.access(STANDARD.target))) == 2
         with pytest.raises(AuthError, match="scopes"):
@@ -129,9 +131,9 @@ def test_429_without_retry_after_uses_hubspot_headers(
 )
 def test_base_url_is_validated(base_url: str) -> None:
     with pytest.raises(ConfigError):
-        HubSpotConnector({"access_token": "x", "base_url": base_url})
+        HubSpotConnector({"access_token": "x", "base_url": base_url}, outbound_allow=LOCAL_FAKES)
 
 
 def test_unknown_config_key_is_refused() -> None:
     with pytest.raises(ConfigError):
-        HubSpotConnector({"access_token": "x", "acces_token": "typo"})
+        HubSpotConnector({"access_token": "x", "acces_token": "typo"}, outbound_allow=LOCAL_FAKES)

@@ -14,7 +14,7 @@ from connectors.base import Connector
 from connectors.errors import ConnectorError
 from connectors.hubspot import HubSpotConnector
 from connectors.ratelimit import MemoryRateLimiter, set_default_limiter
-from connectors.testing import ConnectorConformance, Fault, guard_network
+from connectors.testing import LOCAL_FAKES, ConnectorConformance, Fault, guard_network
 from connectors.types import ErasureMethod, ErasureResult, Record, Subject
 from tests.connectors.hubspot.conftest import HubSpotBackend
 from tests.fakes.hubspot import FakeHubSpot
@@ -89,7 +89,7 @@ class BrokenBackend(HubSpotBackend):
         self.cls = cls
 
     def make_connector(self, *, dry_run: bool = False) -> Connector:
-        return self.cls(self.config(), dry_run=dry_run)
+        return self.cls(self.config(), dry_run=dry_run, outbound_allow=LOCAL_FAKES)
 
 
 KIT = ConnectorConformance()

@@ -13,7 +13,7 @@ from connectors import ConfigError, Subject
 from connectors.errors import PermanentError
 from connectors.klaviyo.connector import KlaviyoConnector, filter_string
 from connectors.registry import BUILTINS, validate
-from connectors.testing import STANDARD, FakeBackend, Fault, PaginatedSeed, SeedRecord
+from connectors.testing import LOCAL_FAKES, STANDARD, FakeBackend, Fault, PaginatedSeed, SeedRecord
 from connectors.testing.kit import ConnectorConformance
 from connectors.types import ErasureMethod, ErasureResult, JobHandle
 from tests.fakes.klaviyo import FakeKlaviyo
@@ -36,10 +36,10 @@ class KlaviyoBackend(FakeBackend):
         }
 
     def make_connector(self, *, dry_run: bool = False) -> KlaviyoConnector:
-        return KlaviyoConnector(self.config(), dry_run=dry_run)
+        return KlaviyoConnector(self.config(), dry_run=dry_run, outbound_allow=LOCAL_FAKES)
 
     def make_connector_with_bad_credentials(self) -> KlaviyoConnector:
-        return KlaviyoConnector(self.config(api_key=BAD_KEY))
+        return KlaviyoConnector(self.config(api_key=BAD_KEY), outbound_allow=LOCAL_FAKES)
 
     def seed(self, records: Sequence[SeedRecord]) -> None:
         for record in records:
@@ -219,11 +219,11 @@ def test_filter_literal_refuses_quotes_and_backslashes() -> None:
 
 def test_config_is_validated(backend_: KlaviyoBackend) -> None:
     with pytest.raises(ConfigError):
-        KlaviyoConnector(backend_.config(revision="latest"))
+        KlaviyoConnector(backend_.config(revision="latest"), outbound_allow=LOCAL_FAKES)
     with pytest.raises(ConfigError):
-        KlaviyoConnector(backend_.config(page_size=500))
+        KlaviyoConnector(backend_.config(page_size=500), outbound_allow=LOCAL_FAKES)
     with pytest.raises(ConfigError):
-        KlaviyoConnector(backend_.config(base_url="http://a.klaviyo.com"))
+        KlaviyoConnector(backend_.config(base_url="http://a.klaviyo.com"), outbound_allow=LOCAL_FAKES)
 
 
 def test_registered_as_a_builtin() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from connectors.base import Connector
 from connectors.mailchimp import MailchimpConnector
-from connectors.testing import FakeBackend, Fault, PaginatedSeed, SeedRecord
+from connectors.testing import LOCAL_FAKES, FakeBackend, Fault, PaginatedSeed, SeedRecord
 from connectors.types import Subject
 from tests.fakes.mailchimp import FakeMailchimp
 from tests.fakes.server import serve
@@ -35,10 +35,10 @@ class MailchimpBackend(FakeBackend):
         }
 
     def make_connector(self, *, dry_run: bool = False) -> Connector:
-        return MailchimpConnector(self.config(), dry_run=dry_run)
+        return MailchimpConnector(self.config(), dry_run=dry_run, outbound_allow=LOCAL_FAKES)
 
     def make_connector_with_bad_credentials(self) -> Connector:
-        return MailchimpConnector(self.config(BAD_KEY))
+        return MailchimpConnector(self.config(BAD_KEY), outbound_allow=LOCAL_FAKES)
 
     def secrets(self) -> list[str]:
         return [GOOD_KEY, BAD_KEY]

@@ -12,7 +12,7 @@ from connectors import registry
 from connectors.errors import ConfigError
 from connectors.mailchimp import MailchimpConfig, MailchimpConnector, subscriber_hash
 from connectors.ratelimit import MemoryRateLimiter, set_default_limiter
-from connectors.testing import STANDARD
+from connectors.testing import LOCAL_FAKES, STANDARD
 from connectors.types import ErasureResult, Subject
 from tests.connectors.mailchimp.conftest import GOOD_KEY, MailchimpBackend
 from tests.fakes.mailchimp import FakeMailchimp
@@ -55,7 +55,7 @@ def test_api_root_from_key_prefix_or_base_url() -> None:
 )
 def test_bad_config_is_refused(config: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
-        MailchimpConnector(config)
+        MailchimpConnector(config, outbound_allow=LOCAL_FAKES)
 
 
 def test_lookup_by_hash_on_every_list(
@@ -106,7 +106,9 @@ def test_erased_address_cannot_be_reimported(
 
 
 def test_key_for_another_data_center_fails_check(mailchimp_backend: MailchimpBackend) -> None:
-    with MailchimpConnector(mailchimp_backend.config(GOOD_KEY.replace("-us6", "-us9"))) as connector:
+    with MailchimpConnector(
+        mailchimp_backend.config(GOOD_KEY.replace("-us6", "-us9")), outbound_allow=LOCAL_FAKES
+    ) as connector:
         result = connector.check()
     assert not result.ok
     assert "401" in result.message

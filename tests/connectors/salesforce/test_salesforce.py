@@ -12,7 +12,7 @@ from connectors.errors import PermanentError, RateLimited, TransientError
 from connectors.registry import BUILTINS, validate
 from connectors.salesforce import soql
 from connectors.salesforce.connector import SalesforceConnector
-from connectors.testing import FakeBackend, Fault, PaginatedSeed, SeedRecord
+from connectors.testing import LOCAL_FAKES, FakeBackend, Fault, PaginatedSeed, SeedRecord
 from connectors.testing.kit import ConnectorConformance
 from connectors.types import ErasureMethod, ErasureResult
 from tests.fakes.salesforce import FakeSalesforce, SOQLSyntaxError, parse_soql, query_params
@@ -34,10 +34,10 @@ class SalesforceBackend(FakeBackend):
         }
 
     def make_connector(self, *, dry_run: bool = False) -> SalesforceConnector:
-        return SalesforceConnector(self.config(), dry_run=dry_run)
+        return SalesforceConnector(self.config(), dry_run=dry_run, outbound_allow=LOCAL_FAKES)
 
     def make_connector_with_bad_credentials(self) -> SalesforceConnector:
-        return SalesforceConnector(self.config(access_token=BAD_TOKEN))
+        return SalesforceConnector(self.config(access_token=BAD_TOKEN), outbound_allow=LOCAL_FAKES)
 
     def seed(self, records: Sequence[SeedRecord]) -> None:
         # Alternate Contact and Lead so that both objects are exercised by every kit test.
@@ -140,15 +140,22 @@ def test_identifier_refuses_anything_else(name: str) -> None:
 def test_config_refuses_an_object_or_field_name_that_is_not_an_api_name(fake: FakeSalesforce) -> None:
     base = {"instance_url": fake.url, "access_token": fake.token}
     with pytest.raises(ConfigError):
-        SalesforceConnector({**base, "objects": [{"name": "Contact WHERE Id != null", "fields": ["Email"]}]})
-    with pytest.raises(ConfigError):
         SalesforceConnector(
-            {**base, "objects": [{"name": "Contact", "fields": ["Email, (SELECT Id FROM Cases)"]}]}
+            {**base, "objects": [{"name": "Contact WHERE Id != null", "fields": ["Email"]}]},
+            outbound_allow=LOCAL_FAKES,
         )
     with pytest.raises(ConfigError):
-        SalesforceConnector({**base, "api_version": "62.0/../../x"})
+        SalesforceConnector(
+            {**base, "objects": [{"name": "Contact", "fields": ["Email, (SELECT Id FROM Cases)"]}]},
+            outbound_allow=LOCAL_FAKES,
+        )
     with pytest.raises(ConfigError):
-        SalesforceConnector({**base, "instance_url": "https://acme.my.salesforce.com/services/data"})
+        SalesforceConnector({**base, "api_version": "62.0/../../x"}, outbound_allow=LOCAL_FAKES)
+    with pytest.raises(ConfigError):
+        SalesforceConnector(
+            {**base, "instance_url": "https://acme.my.salesforce.com/services/data"},
+            outbound_allow=LOCAL_FAKES,
+        )
 
 
 # -- escaping over HTTP ------------------------------------------------------------------------------
@@ -264,7 +271,7 @@ def test_objects_marked_keep_are_reported_but_not_deleted(fake: FakeSalesforce) 
             {"name": "Case", "email_field": "SuppliedEmail", "fields": ["Subject", "Status"], "erase": False},
         ],
     }
-    with SalesforceConnector(config) as connector:
+    with SalesforceConnector(config, outbound_allow=LOCAL_FAKES) as connector:
         subject = Subject.create(email="case.person@example.com")
         assert {r.record_id for r in connector.access(subject)} == {case, contact}
         result = connector.erase(subject)

@@ -11,7 +11,7 @@ import pytest
 from connectors import ConfigError, Subject
 from connectors.registry import BUILTINS, validate
 from connectors.stripe.connector import StripeConnector, search_literal
-from connectors.testing import FakeBackend, Fault, PaginatedSeed, SeedRecord
+from connectors.testing import LOCAL_FAKES, FakeBackend, Fault, PaginatedSeed, SeedRecord
 from connectors.testing.kit import ConnectorConformance
 from connectors.types import ErasureMethod, ErasureResult
 from tests.fakes.server import serve
@@ -34,10 +34,10 @@ class StripeBackend(FakeBackend):
         }
 
     def make_connector(self, *, dry_run: bool = False) -> StripeConnector:
-        return StripeConnector(self.config(), dry_run=dry_run)
+        return StripeConnector(self.config(), dry_run=dry_run, outbound_allow=LOCAL_FAKES)
 
     def make_connector_with_bad_credentials(self) -> StripeConnector:
-        return StripeConnector(self.config(api_key=BAD_KEY))
+        return StripeConnector(self.config(api_key=BAD_KEY), outbound_allow=LOCAL_FAKES)
 
     def seed(self, records: Sequence[SeedRecord]) -> None:
         for record in records:
@@ -111,7 +111,7 @@ def test_list_filter_is_case_sensitive_so_search_finds_the_other_case(
 def test_without_search_only_the_exact_form_is_found(fake: FakeStripe, backend_: StripeBackend) -> None:
     lower = fake.add_customer("jane.doe@example.com")
     fake.add_customer("Jane.Doe@Example.COM")
-    with StripeConnector(backend_.config(search_other_case=False)) as stripe:
+    with StripeConnector(backend_.config(search_other_case=False), outbound_allow=LOCAL_FAKES) as stripe:
         assert [c["id"] for c in stripe.find_customers(JANE)] == [lower]
     assert fake.requests_to("GET", r"/search$") == []
 
@@ -230,7 +230,7 @@ def test_requests_use_bearer_auth_and_pinned_version(fake: FakeStripe, backend_:
 )
 def test_config_is_validated(backend_: StripeBackend, overrides: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
-        StripeConnector(backend_.config(**overrides))
+        StripeConnector(backend_.config(**overrides), outbound_allow=LOCAL_FAKES)
 
 
 def test_registered_as_a_builtin() -> None:

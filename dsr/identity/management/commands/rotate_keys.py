@@ -20,6 +20,11 @@ class Command(BaseCommand):
         )
         for name, count in sorted(report.rewritten.items()):
             self.stdout.write(f"{name}: {count} re-encrypted")
+        for name, count in sorted(report.unreadable.items()):
+            self.stderr.write(
+                f"{name}: {count} row(s) modified outside DSR Hub could not be opened and were left "
+                "as they are; re-enter their secrets (they still use an old key)"
+            )
         self.stdout.write(
             f"{total} value(s) re-encrypted under key {report.current_key!r}; {report.checked} rows checked."
         )
