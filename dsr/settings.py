@@ -192,6 +192,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "control_folder": str(_broker_dir / "control"),
+        # Polls the folder often, so a task starts soon after it is queued and Ctrl-C on `make run`
+        # stops the worker within a second or two (the worker checks for a stop between polls).
+        "polling_interval": 0.2,
     }
 elif CELERY_BROKER_URL.startswith("redis"):
     # A message not acknowledged within this time is redelivered; longer than any task runs.
