@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # ReDoc served from our static files (/api/docs/ works offline)
     "dsr.audit",
     "dsr.identity",
     "dsr.systems",
@@ -316,6 +317,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Data-subject requests (GDPR, CCPA/CPRA): intake, verification, fulfilment, audit.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": "dsr.workflow.models.Status",
