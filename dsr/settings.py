@@ -357,7 +357,27 @@ DSR_BRAND_NAME = env.str("DSR_BRAND_NAME", default="DSR Hub")
 DSR_BRAND_LOGO_URL = env.str("DSR_BRAND_LOGO_URL", default="")  # an image URL; the name is shown if empty
 # The main colour of buttons and links; choose one with at least 4.5:1 contrast on white (WCAG 1.4.3).
 DSR_BRAND_PRIMARY_COLOR = env.str("DSR_BRAND_PRIMARY_COLOR", default="#0b5394")
-DSR_PRIVACY_POLICY_URL = env.str("DSR_PRIVACY_POLICY_URL", default="")
+
+
+def _contact_setting(name: str, *, kind: str) -> str:
+    """Where people reach the privacy team: shown in the portal's footer and "Write to us" links and in
+    the access package's cover letter (GDPR Art. 13(1)(b), 12(1)). Required in production."""
+    value = env.str(name, default="").strip()
+    if not value:
+        if PRODUCTION:
+            raise ImproperlyConfigured(f"{name} must be set when DSR_ENV=production ({kind})")
+        return value
+    if kind == "url" and not value.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"{name} must be an http(s) URL, got {value!r}")
+    if kind == "e-mail address" and ("@" not in value or any(c in value for c in " <>")):
+        raise ImproperlyConfigured(f"{name} must be a bare e-mail address, got {value!r}")
+    return value
+
+
+DSR_PRIVACY_POLICY_URL = _contact_setting("DSR_PRIVACY_POLICY_URL", kind="url")
+DSR_PRIVACY_CONTACT_EMAIL = _contact_setting("DSR_PRIVACY_CONTACT_EMAIL", kind="e-mail address")
+# The postal address of the privacy team or the data protection officer (optional, one line).
+DSR_PRIVACY_CONTACT_ADDRESS = env.str("DSR_PRIVACY_CONTACT_ADDRESS", default="").strip()
 # Per-IP limits of the portal's forms ("count/second|minute|hour|day"), counted in the cache.
 DSR_PORTAL_RATE_SUBMIT = env.str("DSR_PORTAL_RATE_SUBMIT", default="10/hour")
 DSR_PORTAL_RATE_VERIFY = env.str("DSR_PORTAL_RATE_VERIFY", default="30/hour")
