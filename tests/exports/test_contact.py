@@ -23,7 +23,9 @@ def contact(settings):  # type: ignore[no-untyped-def]
 def test_the_cover_letter_and_readme_name_the_privacy_contact(answer, shop_system, contact) -> None:
     answered = answer({shop_system: TARGET_RECORDS})
     index = answered.index()
-    assert f'<a href="mailto:{EMAIL}">{EMAIL}</a> · {ADDRESS} · <a href="{POLICY}">Privacy policy</a>' in index
+    assert (
+        f'<a href="mailto:{EMAIL}">{EMAIL}</a> · {ADDRESS} · <a href="{POLICY}">Privacy policy</a>' in index
+    )
     assert "privacy@localhost" not in index
     readme = answered.zip().read("README.txt").decode()
     assert f"Privacy contact: {EMAIL}, {ADDRESS}\n" in readme
