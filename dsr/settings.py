@@ -9,6 +9,7 @@ secret must be set explicitly and the process refuses to start otherwise.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import secrets
 from datetime import timedelta
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # ReDoc served from our static files (/api/docs/ works offline)
+    "django_prometheus",
     "dsr.audit",
     "dsr.identity",
     "dsr.systems",
@@ -96,9 +98,11 @@ INSTALLED_APPS = [
     "dsr.dashboard",
     "dsr.tasks",
     "dsr.demo",
+    "dsr.ops",  # /healthz, /readyz, /metrics (docs/operations.md)
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times the whole request
     "django.middleware.security.SecurityMiddleware",
     "dsr.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, COOP/CORP (dsr/security.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -110,6 +114,7 @@ MIDDLEWARE = [
     "dsr.security.AdminLoginThrottleMiddleware",  # the admin's login shares the DSR_LOGIN_* throttle
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: sees the final status
 ]
 
 ROOT_URLCONF = "dsr.urls"
@@ -357,6 +362,20 @@ DSR_BRAND_NAME = env.str("DSR_BRAND_NAME", default="DSR Hub")
 DSR_BRAND_LOGO_URL = env.str("DSR_BRAND_LOGO_URL", default="")  # an image URL; the name is shown if empty
 # The main colour of buttons and links; choose one with at least 4.5:1 contrast on white (WCAG 1.4.3).
 DSR_BRAND_PRIMARY_COLOR = env.str("DSR_BRAND_PRIMARY_COLOR", default="#0b5394")
+
+
+# --- Operations (docs/operations.md) -------------------------------------------------------------
+# /metrics is open in development; in production it answers only a bearer token or these addresses
+# (IPs or CIDR networks of the Prometheus server, or of the proxy in front of the app).
+DSR_METRICS_TOKEN = env.str("DSR_METRICS_TOKEN", default="")
+DSR_METRICS_ALLOW_IPS = env.list("DSR_METRICS_ALLOW_IPS", default=[])
+# django-prometheus would query the database for unapplied migrations when the app loads.
+PROMETHEUS_EXPORT_MIGRATIONS = False
+for _net in DSR_METRICS_ALLOW_IPS:
+    try:
+        ipaddress.ip_network(_net, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"DSR_METRICS_ALLOW_IPS: {_net!r} is not an IP or network") from None
 
 
 def _contact_setting(name: str, *, kind: str) -> str:

@@ -16,6 +16,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("dsr.ops.urls")),  # /healthz, /readyz, /metrics
     path("", include("dsr.tasks.urls")),
     path("", include("dsr.portal.urls")),
 ]
