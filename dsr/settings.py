@@ -245,6 +245,12 @@ CELERY_BEAT_SCHEDULE = {
     # and its pseudonymised 11 CCR §7101 record deleted after DSR_RECORD_RETENTION_DAYS. Hourly at
     # minute 47 (apart from the other hourly jobs); each run handles bounded batches.
     "purge-personal-data": {"task": "dsr.identity.tasks.purge_personal_data", "schedule": crontab(minute=47)},
+    # Alerts for open requests due within DSR_DEADLINE_ALERT_HOURS (dsr/notifications/alerts.py), each
+    # once. Hourly at minute 17 (apart from the other hourly jobs) is early enough for a 48-hour window.
+    "alert-deadline-risk": {
+        "task": "dsr.notifications.tasks.alert_deadline_risk",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # --- Workflow -----------------------------------------------------------------------------------
@@ -369,6 +375,10 @@ DSR_BRAND_PRIMARY_COLOR = env.str("DSR_BRAND_PRIMARY_COLOR", default="#0b5394")
 # (IPs or CIDR networks of the Prometheus server, or of the proxy in front of the app).
 DSR_METRICS_TOKEN = env.str("DSR_METRICS_TOKEN", default="")
 DSR_METRICS_ALLOW_IPS = env.list("DSR_METRICS_ALLOW_IPS", default=[])
+# Alerts (job failed for good, system check failed, deadline at risk) are e-mailed to these addresses
+# and listed in the staff digest; an open request due within DSR_DEADLINE_ALERT_HOURS is "at risk".
+DSR_ALERT_EMAILS = env.list("DSR_ALERT_EMAILS", default=[])
+DSR_DEADLINE_ALERT_WINDOW = timedelta(hours=env.int("DSR_DEADLINE_ALERT_HOURS", default=48))
 # django-prometheus would query the database for unapplied migrations when the app loads.
 PROMETHEUS_EXPORT_MIGRATIONS = False
 for _net in DSR_METRICS_ALLOW_IPS:
