@@ -351,7 +351,9 @@ class SQLConnector(Connector):
         tables = ", ".join(plan.name for plan in plans)
         return CheckResult(
             ok=True,
-            message=f"connected to {dialect.name} (driver {dialect.driver}); tables {tables} match the catalogue",
+            message=(
+                f"connected to {dialect.name} (driver {dialect.driver}); tables {tables} match the catalogue"
+            ),
         )
 
     def access(self, subject: Subject) -> Iterator[Record]:
