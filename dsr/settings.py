@@ -20,6 +20,14 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _shipped(name: str) -> Path:
+    """``templates/`` or ``locale/`` of the checkout, or their copy inside an installed wheel (setup.py)."""
+    checkout = BASE_DIR / name
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parent / f"_{name}"
+
+
 env = environ.Env()
 
 DSR_ENV = env.str("DSR_ENV", default="development")
@@ -123,7 +131,7 @@ WSGI_APPLICATION = "dsr.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [_shipped("templates")],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -158,7 +166,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [_shipped("locale")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
