@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.sql.sample import TARGET_EMAIL, create_sample_schema, sample_config, seed_sample
-from dsr.demo.fakes import demo_vendor_systems
 from dsr.staff.services import staff_create
 from dsr.systems.services import systems_apply_file
 
@@ -25,6 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("demo_setup refuses to run with DSR_ENV=production")
+        # The fakes come with the SDK's testing kit (which needs pytest): imported only here.
+        from dsr.demo.fakes import demo_vendor_systems
+
         var = Path(settings.VAR_DIR)
         var.mkdir(parents=True, exist_ok=True)
         warehouse = var / "demo-warehouse.sqlite3"
