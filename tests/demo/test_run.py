@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -108,6 +110,16 @@ def test_the_demo_fans_an_erasure_out_to_four_systems_one_of_them_asynchronous(d
         "Klaviyo marketing (local fake, deletes asynchronously)",
     ):
         assert f"<strong>{name}</strong>" in page
+
+    # Klaviyo answered with a deletion job that was polled to completion, not a synchronous delete.
+    database = sqlite3.connect(log.parent / "var" / "dsr.sqlite3")
+    with contextlib.closing(database):
+        ((handle, status),) = database.execute(
+            "SELECT j.external_handle, j.status FROM workflow_connectorjob j"
+            " JOIN systems_system s ON s.id = j.system_id WHERE s.key = 'klaviyo'"
+        ).fetchall()
+    assert status == "succeeded"
+    assert json.loads(handle)["id"].startswith("klaviyo-deletion-")
 
 
 def test_ctrl_c_stops_the_demo_within_five_seconds_with_exit_code_0_and_no_error(demo) -> None:
