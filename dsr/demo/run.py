@@ -130,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if supervisor.stopping:
                 return 0
             done = subprocess.run([*manage, *step], cwd=ROOT, env=env, check=False)  # noqa: S603
+            if supervisor.stopping:  # Ctrl-C while migrating reached the step too: not an error
+                return 0
             if done.returncode != 0:
                 return done.returncode
         if supervisor.stopping:
