@@ -26,29 +26,32 @@ node_modules/.package-lock.json: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.package-lock.json messages
 
 ## GNU gettext's msgfmt compiles the portal's translations (locale/*/LC_MESSAGES/django.po).
+## Only when msgfmt is missing; --no-upgrade leaves every installed package as it is.
 install-gettext:
 	@command -v msgfmt >/dev/null || { \
-	  echo "Installing gettext to compile the translations"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
+	  echo "Installing gettext to compile the translations (apt-get install --no-upgrade gettext)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade gettext; }
 
 ## Compile the committed .po files into .mo files (generated, not committed).
 messages: $(VENV)/.installed install-gettext
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --verbosity=0
 
 ## Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+## Installs only the packages that are missing, with --no-upgrade: nothing already installed (systemd,
+## udev, ...) is upgraded as a side effect.
+BROWSER_PACKAGES := chromium fonts-dejavu-core
 install-browser:
-	@test -x /usr/bin/chromium || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+	@missing=$$(for p in $(BROWSER_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing for the browser tests: $$missing (apt-get install --no-upgrade)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade $$missing; \
+	fi
 
-## Run the product on the embedded default: SQLite, a filesystem broker, a worker with beat, demo data.
+## Run the product on the embedded default: SQLite, a filesystem broker, a worker with beat, demo data,
+## and local fakes of HubSpot, Mailchimp and Klaviyo as systems (dsr/demo/run.py). Ctrl-C stops it all.
 run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo_setup
-	@trap 'kill 0' EXIT INT TERM; \
-	  $(VENV)/bin/celery -A dsr worker --beat --loglevel=INFO --concurrency=2 \
-	    --schedule=var/celerybeat-schedule & \
-	  $(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) -m dsr.demo.run --host $(HOST) --port $(PORT)
 
 ## Run the full test suite against PostgreSQL and Redis.
 test: install install-browser

@@ -9,6 +9,7 @@ secret must be set explicitly and the process refuses to start otherwise.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import secrets
 from datetime import timedelta
@@ -19,6 +20,14 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _shipped(name: str) -> Path:
+    """``templates/`` or ``locale/`` of the checkout, or their copy inside an installed wheel (setup.py)."""
+    checkout = BASE_DIR / name
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parent / f"_{name}"
+
+
 env = environ.Env()
 
 DSR_ENV = env.str("DSR_ENV", default="development")
@@ -85,6 +94,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_static",  # backup codes; the TOTP device is dsr.staff.StaffTOTPDevice
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # ReDoc served from our static files (/api/docs/ works offline)
+    "django_prometheus",
     "dsr.audit",
     "dsr.identity",
     "dsr.systems",
@@ -98,9 +109,11 @@ INSTALLED_APPS = [
     "dsr.tasks",
     "dsr.demo",
     "dsr.ratelimit",
+    "dsr.ops",  # /healthz, /readyz, /metrics (docs/operations.md)
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times the whole request
     "django.middleware.security.SecurityMiddleware",
     "dsr.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, COOP/CORP (dsr/security.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -116,6 +129,7 @@ MIDDLEWARE = [
     "dsr.security.AdminLoginThrottleMiddleware",  # the admin's login shares the DSR_LOGIN_* throttle
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: sees the final status
 ]
 
 # Request bodies (dsr/bodylimit.py, README "Request size limits"). A body without files (JSON, a
@@ -132,7 +146,7 @@ WSGI_APPLICATION = "dsr.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [_shipped("templates")],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -167,7 +181,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [_shipped("locale")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -216,6 +230,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "control_folder": str(_broker_dir / "control"),
+        # Polls the folder often, so a task starts soon after it is queued and Ctrl-C on `make run`
+        # stops the worker within a second or two (the worker checks for a stop between polls).
+        "polling_interval": 0.2,
     }
 elif CELERY_BROKER_URL.startswith("redis"):
     # A message not acknowledged within this time is redelivered; longer than any task runs.
@@ -266,6 +283,12 @@ CELERY_BEAT_SCHEDULE = {
     # and its pseudonymised 11 CCR §7101 record deleted after DSR_RECORD_RETENTION_DAYS. Hourly at
     # minute 47 (apart from the other hourly jobs); each run handles bounded batches.
     "purge-personal-data": {"task": "dsr.identity.tasks.purge_personal_data", "schedule": crontab(minute=47)},
+    # Alerts for open requests due within DSR_DEADLINE_ALERT_HOURS (dsr/notifications/alerts.py), each
+    # once. Hourly at minute 17 (apart from the other hourly jobs) is early enough for a 48-hour window.
+    "alert-deadline-risk": {
+        "task": "dsr.notifications.tasks.alert_deadline_risk",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # --- Connectors' outbound requests (security findings 3 and 4, docs/connectors.md) -------------
@@ -378,6 +401,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Data-subject requests (GDPR, CCPA/CPRA): intake, verification, fulfilment, audit.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": "dsr.workflow.models.Status",
@@ -417,5 +441,43 @@ DSR_BRAND_NAME = env.str("DSR_BRAND_NAME", default="DSR Hub")
 DSR_BRAND_LOGO_URL = env.str("DSR_BRAND_LOGO_URL", default="")  # an image URL; the name is shown if empty
 # The main colour of buttons and links; choose one with at least 4.5:1 contrast on white (WCAG 1.4.3).
 DSR_BRAND_PRIMARY_COLOR = env.str("DSR_BRAND_PRIMARY_COLOR", default="#0b5394")
-DSR_PRIVACY_POLICY_URL = env.str("DSR_PRIVACY_POLICY_URL", default="")
 # The portal's forms are limited by DSR_RATE_LIMITS, together with the API.
+
+
+# --- Operations (docs/operations.md) -------------------------------------------------------------
+# /metrics is open in development; in production it answers only a bearer token or these addresses
+# (IPs or CIDR networks of the Prometheus server, or of the proxy in front of the app).
+DSR_METRICS_TOKEN = env.str("DSR_METRICS_TOKEN", default="")
+DSR_METRICS_ALLOW_IPS = env.list("DSR_METRICS_ALLOW_IPS", default=[])
+# Alerts (job failed for good, system check failed, deadline at risk) are e-mailed to these addresses
+# and listed in the staff digest; an open request due within DSR_DEADLINE_ALERT_HOURS is "at risk".
+DSR_ALERT_EMAILS = env.list("DSR_ALERT_EMAILS", default=[])
+DSR_DEADLINE_ALERT_WINDOW = timedelta(hours=env.int("DSR_DEADLINE_ALERT_HOURS", default=48))
+# django-prometheus would query the database for unapplied migrations when the app loads.
+PROMETHEUS_EXPORT_MIGRATIONS = False
+for _net in DSR_METRICS_ALLOW_IPS:
+    try:
+        ipaddress.ip_network(_net, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"DSR_METRICS_ALLOW_IPS: {_net!r} is not an IP or network") from None
+
+
+def _contact_setting(name: str, *, kind: str) -> str:
+    """Where people reach the privacy team: shown in the portal's footer and "Write to us" links and in
+    the access package's cover letter (GDPR Art. 13(1)(b), 12(1)). Required in production."""
+    value = env.str(name, default="").strip()
+    if not value:
+        if PRODUCTION:
+            raise ImproperlyConfigured(f"{name} must be set when DSR_ENV=production ({kind})")
+        return value
+    if kind == "url" and not value.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"{name} must be an http(s) URL, got {value!r}")
+    if kind == "e-mail address" and ("@" not in value or any(c in value for c in " <>")):
+        raise ImproperlyConfigured(f"{name} must be a bare e-mail address, got {value!r}")
+    return value
+
+
+DSR_PRIVACY_POLICY_URL = _contact_setting("DSR_PRIVACY_POLICY_URL", kind="url")
+DSR_PRIVACY_CONTACT_EMAIL = _contact_setting("DSR_PRIVACY_CONTACT_EMAIL", kind="e-mail address")
+# The postal address of the privacy team or the data protection officer (optional, one line).
+DSR_PRIVACY_CONTACT_ADDRESS = env.str("DSR_PRIVACY_CONTACT_ADDRESS", default="").strip()

@@ -10,8 +10,13 @@ urlpatterns = [
     path("dashboard/", include("dsr.dashboard.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("requests/<uuid:request_id>/download", download_page, name="download-page"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),
+        name="api-docs",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("dsr.ops.urls")),  # /healthz, /readyz, /metrics
     path("", include("dsr.tasks.urls")),
     path("", include("dsr.portal.urls")),
 ]

@@ -103,10 +103,32 @@ class TableRule(_Strict):
         return self
 
 
+# The URL people copy from their database console names no driver (``postgresql://``, ``mysql://``);
+# SQLAlchemy would then look for psycopg2 or mysqlclient, which are not installed. Such a URL is
+# completed with the driver this package installs (psycopg 3, PyMySQL); one that names a driver is
+# used as it is.
+DEFAULT_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+
+def normalise_url(url: sa.URL) -> sa.URL:
+    """``url`` with the installed driver filled in for a bare PostgreSQL, MySQL or MariaDB scheme."""
+    return url.set(drivername=DEFAULT_DRIVERS.get(url.drivername, url.drivername))
+
+
 class SQLConfig(ConnectorConfig):
     """Configuration of the SQL connector (see README.md for every field)."""
 
-    url: SecretStr
+    url: SecretStr = Field(
+        description=(
+            "SQLAlchemy database URL. postgresql:// and postgres:// use psycopg 3, mysql:// and "
+            "mariadb:// use PyMySQL; sqlite:/// and duckdb:/// need nothing else."
+        )
+    )
     db_schema: str | None = Field(default=None, alias="schema")
     hash_key: SecretStr | None = None
     redact_text: str = "[erased]"
@@ -288,7 +310,7 @@ class SQLConnector(Connector):
         """The connection pool, created on first use (pre-ping on, parameters hidden from errors)."""
         if self._engine is None:
             try:
-                url = sa.make_url(self.config.url.get_secret_value())
+                url = normalise_url(sa.make_url(self.config.url.get_secret_value()))
             except sa_exc.ArgumentError:
                 raise ConfigError("url is not a valid SQLAlchemy database URL") from None
             connect_args: dict[str, Any] = {}
@@ -321,13 +343,18 @@ class SQLConnector(Connector):
         """Connect, validate every table and column against the catalogue, and report."""
         try:
             plans = self._plan()
-            dialect = self.engine().dialect.name
+            dialect = self.engine().dialect
         except ConnectorError as exc:
             return CheckResult(ok=False, message=self.redact(str(exc)))
         except Exception as exc:  # check() reports instead of raising, whatever went wrong
             return CheckResult(ok=False, message=self.redact(f"unexpected {type(exc).__name__}"))
         tables = ", ".join(plan.name for plan in plans)
-        return CheckResult(ok=True, message=f"connected to {dialect}; tables {tables} match the catalogue")
+        return CheckResult(
+            ok=True,
+            message=(
+                f"connected to {dialect.name} (driver {dialect.driver}); tables {tables} match the catalogue"
+            ),
+        )
 
     def access(self, subject: Subject) -> Iterator[Record]:
         """Yield every row reached from ``subject``, parents before children, retained tables too.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -254,6 +254,10 @@ def system_check(*, system_id: int, actor: str) -> SystemCheck:
             defaults={"ok": ok, "message": message[:2000], "checked_at": timezone.now(), "checked_by": actor},
         )
         audit_record(actor=actor, action="system.checked", data={"system": system.key, "ok": ok})
+    if not ok:
+        from dsr.notifications.alerts import alert_system_check_failed
+
+        alert_system_check_failed(system_key=system.key, message=message)
     return check
 
 
@@ -339,7 +343,10 @@ def digest_send(*, now: datetime | None = None) -> int:
     overdue_qs = open_requests().filter(due_at__lt=now)
     soon_qs = open_requests().filter(due_at__gte=now, due_at__lte=now + settings.DSR_DUE_SOON)
     overdue_total, soon_total = overdue_qs.count(), soon_qs.count()
-    if not overdue_total and not soon_total:
+    from dsr.notifications.alerts import alerts_since
+
+    alerts = alerts_since(since=timedelta(days=1))  # the digest is daily
+    if not overdue_total and not soon_total and not alerts:
         return 0
     context = {
         "now": now,
@@ -350,6 +357,7 @@ def digest_send(*, now: datetime | None = None) -> int:
         "soon_days": settings.DSR_DUE_SOON.days,
         "site_url": settings.SITE_URL,
         "limit": DIGEST_LIMIT,
+        "alerts": alerts,
     }
     text, html = email_render(template="digest", context=context)
     subject = _("DSR Hub: %(overdue)d overdue, %(soon)d due within %(days)d days") % {

@@ -149,11 +149,15 @@ def cover_context(
     views = [_system_view(item, tables_html) for item in systems]
     with_data = [v for v in views if v.records]
     withheld = [w for v in views for w in v.withheld]
-    contact = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    # The privacy team's contact (DSR_PRIVACY_CONTACT_EMAIL, required in production); in development
+    # the sender address stands in.
+    contact = settings.DSR_PRIVACY_CONTACT_EMAIL or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     return {
         "request": request,
         "controller": settings.DSR_CONTROLLER_NAME,
         "contact_email": contact,
+        "contact_address": settings.DSR_PRIVACY_CONTACT_ADDRESS,
+        "privacy_policy_url": settings.DSR_PRIVACY_POLICY_URL,
         "generated_at": generated_at,
         "ccpa": is_ccpa_family(request.regime),
         "systems": views,

@@ -1,5 +1,6 @@
 """The e-mail outbox: one row per e-mail to a data subject, sent by the worker and re-sent by the
-reconciler until it is delivered or has visibly failed (never lost to a broker or SMTP outage)."""
+reconciler until it is delivered or has visibly failed (never lost to a broker or SMTP outage); and
+alerts raised to the privacy team: one row per event, so each is sent once and the digest lists it."""
 
 from __future__ import annotations
 
@@ -57,3 +58,24 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} e-mail {self.pk} ({self.status})"
+
+
+class AlertKind(models.TextChoices):
+    JOB_FAILED = "job_failed", "Job failed for good"
+    SYSTEM_CHECK_FAILED = "system_check_failed", "System health check failed"
+    DEADLINE_RISK = "deadline_risk", "Request will miss its deadline"
+
+
+class Alert(models.Model):
+    kind = models.CharField(max_length=30, choices=AlertKind.choices)
+    key = models.CharField(max_length=200)  # what the alert is about, e.g. "job:42": one alert each
+    subject = models.CharField(max_length=300)
+    message = models.TextField()  # references and system keys only, never a person's identity
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="alert_once_per_event")]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -30,3 +30,11 @@ def send_request_email(request_id: str, kind: str) -> None:
     if request is not None and request.email:
         with transaction.atomic():
             outbox.email_queue(request=request, kind=kind)
+
+
+@shared_task(name="dsr.notifications.tasks.alert_deadline_risk", time_limit=300)
+def alert_deadline_risk() -> int:
+    """Alert the requests that will miss their deadline (scheduled in settings.CELERY_BEAT_SCHEDULE)."""
+    from dsr.notifications.alerts import alert_deadline_risk as raise_alerts
+
+    return raise_alerts()

@@ -26,6 +26,8 @@ def portal(request: HttpRequest) -> dict[str, Any]:
             # Only a hex colour reaches the page's CSS: a setting cannot inject style rules.
             "color": colour if _HEX_COLOUR.match(colour) else DEFAULT_COLOUR,
             "privacy_policy_url": settings.DSR_PRIVACY_POLICY_URL,
+            "contact_email": settings.DSR_PRIVACY_CONTACT_EMAIL,
+            "contact_address": settings.DSR_PRIVACY_CONTACT_ADDRESS,
         },
         "gpc": gpc_signalled(request),
     }

@@ -135,6 +135,8 @@ def job_fail_abandoned(*, job_id: int) -> bool:
             request_id=job.request_id,
             data={"job": job.pk, "system": job.system.key, "error": message},
         )
+        failed_id = job.pk
+        transaction.on_commit(lambda: _alert_safely(failed_id))
     return True
 
 
@@ -265,6 +267,18 @@ def _fail(job: ConnectorJob, message: str) -> None:
             request_id=job.request_id,
             data={"job": job.pk, "system": job.system.key, "error": message},
         )
+        failed_id = job.pk
+        transaction.on_commit(lambda: _alert_safely(failed_id))
+
+
+def _alert_safely(job_id: int) -> None:
+    # An alert that cannot be raised (mail server down) must not fail the worker's task.
+    from dsr.notifications.alerts import alert_job_failed
+
+    try:
+        alert_job_failed(job_id=job_id)
+    except Exception:
+        log.exception("job %s: the failure alert could not be raised", job_id)
 
 
 @transaction.atomic

@@ -86,3 +86,31 @@ def test_the_demo_commands_refuse_to_run_in_production(var, settings) -> None:
         call_command("demo_setup", stdout=io.StringIO())
     with pytest.raises(CommandError, match="refuses to run with DSR_ENV=production"):
         call_command("demo_totp", stdout=io.StringIO())
+
+
+def test_with_the_vendor_fakes_running_the_demo_has_four_systems_that_each_find_jane_doe(
+    var, monkeypatch
+) -> None:
+    from connectors.sql.sample import TARGET_EMAIL
+    from connectors.types import Subject
+    from dsr.demo.fakes import DECOY_EMAIL, DemoFakes
+    from dsr.systems.services import system_build_connector
+
+    with DemoFakes() as fakes:
+        for name, value in fakes.environment().items():
+            monkeypatch.setenv(name, value)
+        out = io.StringIO()
+        call_command("demo_setup", stdout=out)
+        assert "Systems:         warehouse, hubspot, mailchimp, klaviyo" in out.getvalue()
+        assert list(System.objects.order_by("key").values_list("key", "connector")) == [
+            ("hubspot", "hubspot"),
+            ("klaviyo", "klaviyo"),
+            ("mailchimp", "mailchimp"),
+            ("warehouse", "sql"),
+        ]
+        for key in ("hubspot", "mailchimp", "klaviyo"):
+            connector = system_build_connector(system=System.objects.get(key=key))
+            connector.check()
+            records = list(connector.access(Subject.create(email=TARGET_EMAIL)))
+            assert records, key
+            assert DECOY_EMAIL not in repr(records), key

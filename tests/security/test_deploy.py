@@ -33,6 +33,8 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
         "CACHE_URL": "redis://127.0.0.1:6379/15",  # shared by every process (the limiter's counters)
         "DSR_VAR_DIR": str(tmp_path),
+        "DSR_PRIVACY_POLICY_URL": "https://privacy.example.com/policy",
+        "DSR_PRIVACY_CONTACT_EMAIL": "privacy@example.com",
     }
 
 
@@ -56,6 +58,15 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path: Path):
     result = run(["manage.py", "check"], env)
     assert result.returncode == 1
     assert "DSR_ENCRYPTION_KEYS must be set when DSR_ENV=production" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["DSR_PRIVACY_POLICY_URL", "DSR_PRIVACY_CONTACT_EMAIL"])
+def test_production_refuses_to_start_without_a_privacy_contact(tmp_path: Path, name: str):
+    env = production_env(tmp_path)
+    del env[name]
+    result = run(["manage.py", "check"], env)
+    assert result.returncode == 1
+    assert f"{name} must be set when DSR_ENV=production" in result.stderr
 
 
 def test_production_cookies_are_secure_http_only_and_same_site(tmp_path: Path):

@@ -79,7 +79,8 @@ def test_check_prints_ok_with_the_connectors_message(tmp_path: Path) -> None:
     SystemFactory(key="warehouse", connector="sql", config=sample_config(url))
 
     assert run("check", "warehouse") == (
-        "ok: warehouse (sql): connected to sqlite; tables customers, orders, invoices match the catalogue\n"
+        "ok: warehouse (sql): connected to sqlite (driver pysqlite); "
+        "tables customers, orders, invoices match the catalogue\n"
     )
 
 

@@ -1,5 +1,6 @@
 """Prepare the embedded demo: a sample warehouse, the systems that point at it, a staff login."""
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,17 @@ from dsr.systems.services import systems_apply_file
 
 
 class Command(BaseCommand):
-    help = "Development only: seed a demo warehouse, configure it as a system, create a demo staff user."
+    help = (
+        "Development only: seed a demo warehouse, configure it (and the vendor fakes `make run` started) "
+        "as systems, create a demo staff user."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("demo_setup refuses to run with DSR_ENV=production")
+        # The fakes come with the SDK's testing kit (which needs pytest): imported only here.
+        from dsr.demo.fakes import demo_vendor_systems
+
         var = Path(settings.VAR_DIR)
         var.mkdir(parents=True, exist_ok=True)
         warehouse = var / "demo-warehouse.sqlite3"
@@ -32,38 +39,34 @@ class Command(BaseCommand):
             engine.dispose()
             self.stdout.write(f"Seeded the demo warehouse at {warehouse}")
         systems_file = var / "demo-systems.yaml"
-        systems_file.write_text(
-            yaml.safe_dump(
-                {
-                    "systems": [
-                        {
-                            "key": "warehouse",
-                            "name": "Demo warehouse (customers, orders, invoices)",
-                            "connector": "sql",
-                            "description": "Sample marketing warehouse seeded by demo_setup.",
-                            "config": sample_config(url),
-                            # The record of processing the access package's cover letter is made of.
-                            "purposes": ["Order fulfilment", "Bookkeeping", "Marketing analytics"],
-                            "data_categories": ["Contact details", "Order history", "Invoices"],
-                            "legal_basis": "Contract (GDPR Art. 6(1)(b)); legal obligation for invoices",
-                            "recipients": [
-                                {"name": "Parcel Express GmbH", "country": "DE"},
-                                {
-                                    "name": "Ledger Cloud Inc.",
-                                    "country": "US",
-                                    "safeguard": "Standard contractual clauses",
-                                },
-                            ],
-                            "retention": "Orders 6 years after delivery; invoices 10 years (tax law)",
-                            "vendor": "Warehouse Hosting SE",
-                            "dpa_status": "signed",
-                            "region": "EU (Frankfurt)",
-                        }
-                    ]
-                },
-                sort_keys=False,
-            )
-        )
+        systems: list[dict[str, Any]] = [
+            {
+                "key": "warehouse",
+                "name": "Demo warehouse (customers, orders, invoices)",
+                "connector": "sql",
+                "description": "Sample marketing warehouse seeded by demo_setup.",
+                "config": sample_config(url),
+                # The record of processing the access package's cover letter is made of.
+                "purposes": ["Order fulfilment", "Bookkeeping", "Marketing analytics"],
+                "data_categories": ["Contact details", "Order history", "Invoices"],
+                "legal_basis": "Contract (GDPR Art. 6(1)(b)); legal obligation for invoices",
+                "recipients": [
+                    {"name": "Parcel Express GmbH", "country": "DE"},
+                    {
+                        "name": "Ledger Cloud Inc.",
+                        "country": "US",
+                        "safeguard": "Standard contractual clauses",
+                    },
+                ],
+                "retention": "Orders 6 years after delivery; invoices 10 years (tax law)",
+                "vendor": "Warehouse Hosting SE",
+                "dpa_status": "signed",
+                "region": "EU (Frankfurt)",
+            },
+            # HubSpot, Mailchimp and Klaviyo when `make run` started their fakes.
+            *demo_vendor_systems(dict(os.environ)),
+        ]
+        systems_file.write_text(yaml.safe_dump({"systems": systems}, sort_keys=False))
         report = systems_apply_file(path=systems_file, actor="cli:demo_setup")
         self.stdout.write(f"Systems created: {report.created or '-'}, updated: {report.updated or '-'}")
 
@@ -91,13 +94,14 @@ class Command(BaseCommand):
                 [
                     "",
                     "DSR Hub demo is ready.",
-                    "  Request portal:  http://127.0.0.1:8000/",
+                    f"  Request portal:  {settings.SITE_URL}/",
                     f"  A person with data: {TARGET_EMAIL} (e.g. Germany, or United States / California)",
-                    "  Dashboard:       http://127.0.0.1:8000/dashboard/",
+                    f"  Systems:         {', '.join(s['key'] for s in systems)}",
+                    f"  Dashboard:       {settings.SITE_URL}/dashboard/",
                     f"    user 'admin', password '{password}'; two-factor code:",
                     "    .venv/bin/python manage.py demo_totp   (prints the current code; the first",
                     "    sign-in shows a QR code to add the account to an authenticator app instead)",
-                    "  Django admin:    http://127.0.0.1:8000/admin/ (same password, then the code)",
+                    f"  Django admin:    {settings.SITE_URL}/admin/ (same password, then the code)",
                     f"  Staff API token: {token} (expires after DSR_API_TOKEN_TTL_DAYS; more on",
                     "    the dashboard's account page, or: create_staff admin --role admin --token)",
                     "  E-mails (codes, links) are printed in this terminal.",
