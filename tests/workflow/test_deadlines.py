@@ -370,8 +370,6 @@ def test_ccpa_opt_out_cannot_be_extended() -> None:
         extend(schedule=schedule, extended_at=at(2026, 11, 23, tz=LOS_ANGELES))
 
 
-
-
 # --- other US states, LGPD ----------------------------------------------------------------------
 
 
