@@ -137,13 +137,11 @@ class NotInForce(DeadlineError):
     """The jurisdiction's law was not yet in force on the date of receipt."""
 
     def __init__(self, *, jurisdiction: str, name: str, law: str, effective: date, on: date) -> None:
-        self.jurisdiction, self.name, self.law, self.effective, self.on = (
-            jurisdiction,
-            name,
-            law,
-            effective,
-            on,
-        )
+        self.jurisdiction = jurisdiction
+        self.name = name
+        self.law = law
+        self.effective = effective
+        self.on = on
         super().__init__(
             f"the privacy law of {name} ({law}) applies to requests received from "
             f"{effective.isoformat()}; this request was received on {on.isoformat()}, before it took effect"
@@ -214,7 +212,9 @@ class Calendar:
             {
                 day: name
                 for day, name in found.items()
-                if not any(part.strip() in self.exclude for part in name.split(";"))
+                # The package joins two holidays on one day with "; ": the day still counts if
+                # any of them is not excluded.
+                if any(part.strip() not in self.exclude for part in name.split(";"))
             }
         )
 
