@@ -54,12 +54,25 @@ JURISDICTION_NAMES: dict[str, Promise] = {
     "GB": _("United Kingdom"),
     "BR": _("Brazil"),
     "US": _("United States"),
+    "CH": _("Switzerland"),
+    "CA": _("Canada"),
+    "CA-QC": _("Quebec (Canada)"),
     "US-CA": _("California"),
     "US-CO": _("Colorado"),
     "US-CT": _("Connecticut"),
+    "US-DE": _("Delaware"),
     "US-IA": _("Iowa"),
+    "US-IN": _("Indiana"),
+    "US-KY": _("Kentucky"),
+    "US-MD": _("Maryland"),
     "US-MN": _("Minnesota"),
+    "US-MT": _("Montana"),
+    "US-NE": _("Nebraska"),
+    "US-NH": _("New Hampshire"),
+    "US-NJ": _("New Jersey"),
     "US-OR": _("Oregon"),
+    "US-RI": _("Rhode Island"),
+    "US-TN": _("Tennessee"),
     "US-TX": _("Texas"),
     "US-UT": _("Utah"),
     "US-VA": _("Virginia"),
@@ -128,8 +141,10 @@ def jurisdiction_name(code: str) -> str:
 
 
 def country_choices() -> list[tuple[str, str]]:
-    """Countries (US states folded into "United States"), sorted by their name in the active language."""
-    codes = {j.code.split("-")[0] for j in deadlines.supported_jurisdictions()}
+    """Countries (US states folded into "United States", chosen in the state list; other
+    subdivisions with a law of their own, such as Quebec, listed as places of their own), sorted by
+    their name in the active language."""
+    codes = {"US" if j.code.startswith("US-") else j.code for j in deadlines.supported_jurisdictions()}
     return sorted(((code, jurisdiction_name(code)) for code in codes), key=lambda item: item[1])
 
 

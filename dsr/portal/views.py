@@ -59,6 +59,7 @@ from dsr.workflow.selectors import request_get_for_subject
 from dsr.workflow.services import (
     AgentInput,
     RequestInputError,
+    not_in_force_message,
     request_create,
     request_resend_code,
     request_types_for,
@@ -127,13 +128,19 @@ def start(request: HttpRequest) -> HttpResponse:
 def rights(request: HttpRequest, jurisdiction: str) -> HttpResponse:
     """Step 2: the rights the jurisdiction grants, each with what happens next and by when."""
     jurisdiction = _jurisdiction_or_404(jurisdiction)
+    not_in_force = ""
+    try:
+        offers = rights_offered(jurisdiction)
+    except deadlines.NotInForce as exc:  # the state's law takes effect later: nothing to offer yet
+        offers, not_in_force = [], not_in_force_message(exc)
     return render(
         request,
         "portal/rights.html",
         {
             "jurisdiction": jurisdiction,
             "jurisdiction_name": jurisdiction_name(jurisdiction),
-            "offers": rights_offered(jurisdiction),
+            "offers": offers,
+            "not_in_force": not_in_force,
         },
     )
 
@@ -146,7 +153,10 @@ def request_new(request: HttpRequest, jurisdiction: str, request_type: str) -> H
     jurisdiction = _jurisdiction_or_404(jurisdiction)
     if request_type not in request_types_for(jurisdiction):
         raise Http404
-    offer = next(o for o in rights_offered(jurisdiction) if o.type == request_type)
+    try:
+        offer = next(o for o in rights_offered(jurisdiction) if o.type == request_type)
+    except deadlines.NotInForce:
+        return redirect("portal:rights", jurisdiction=jurisdiction)
     form = RequestForm(request_type=request_type)
     if request.method == "POST":
         if not ratelimit.check(request, action="create").allowed:

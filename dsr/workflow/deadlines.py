@@ -11,19 +11,28 @@ Conventions (see also the header of ``jurisdictions.yaml``):
   jurisdiction's own ``timezone`` if the YAML gives one, else its regime's). 23:30 UTC on 31 January
   is 1 February in Berlin (GDPR) but still 31 January in Los Angeles (CCPA).
 * Day periods exclude the receipt day: "45 calendar days" from 1 January is 15 February. Business days
-  skip Saturdays, Sundays and the holidays of the regime's calendar.
-* Month periods follow the regime's ``month_convention``: ``same_date_next_month`` (default; 31 Jan ->
-  28/29 Feb) or ``day_after_receipt`` (counting starts the day after receipt). A target date that does
-  not exist is clamped to the last day of the month.
+  skip Saturdays, Sundays and the holidays of the regime's calendar, taken from the maintained
+  ``holidays`` package (country, subdivision and which holidays count are named in the YAML). When a
+  calendar cannot answer (a subdivision or year the package does not know) the calendar's
+  ``fallback`` (US federal) is used, and failing that weekends only; the explanation says so. A
+  business-day deadline therefore never fails.
+* Month periods follow Regulation (EEC, Euratom) No 1182/71 Art. 3(2)(c) with the regime's
+  ``month_convention``: ``same_date_next_month`` (default; the period ends on the same date in the
+  last month, else on the last day of that month: 31 Jan -> 28/29 Feb) or ``day_after_receipt``
+  (counting starts the day after receipt).
 * A deadline is the end of the due day (23:59:59.999999) in the same timezone, returned in UTC.
-* An extension runs from the original due date; its notice must be given no later than the original
-  response deadline, and only once.
+* An extension in the same unit as the response period is counted from receipt as one period ("one
+  month plus two further months" is three months from receipt: 31 Jan -> 30 Apr, not 28 Feb + 2 months
+  = 28 Apr); in another unit it runs from the original due date. Its notice must be given no later
+  than the original response deadline, and only once.
+* A regime with an ``effective`` date applies only to requests received on or after that date.
 * Due dates falling on a weekend or holiday are not moved (the earlier, safer date is kept).
 """
 
 from __future__ import annotations
 
 import calendar as _calendar
+import dataclasses
 import functools
 import os
 import re
@@ -35,6 +44,7 @@ from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays as _holidays
 import yaml
 
 __all__ = [
@@ -42,6 +52,7 @@ __all__ = [
     "MONTH_CONVENTIONS",
     "REQUEST_TYPES",
     "SAME_CLOCK_AS",
+    "AgentRule",
     "Calendar",
     "CalendarNotCovered",
     "Deadline",
@@ -49,7 +60,10 @@ __all__ = [
     "ExtensionNotAllowed",
     "Jurisdiction",
     "JurisdictionInfo",
+    "NotInForce",
+    "OptOutSignalRule",
     "Period",
+    "Quota",
     "Regime",
     "RightRule",
     "Rules",
@@ -60,6 +74,7 @@ __all__ = [
     "default_rules",
     "extend",
     "load_rules",
+    "local_date",
     "regime_for",
     "rights_for",
     "schedule_for",
@@ -111,7 +126,26 @@ class RulesError(DeadlineError, ValueError):
 
 
 class CalendarNotCovered(DeadlineError):
-    """Business days were needed on a date for which the holiday calendar has no data."""
+    """A holiday calendar cannot answer for a date (unknown subdivision or year).
+
+    Raised by :meth:`Calendar.holidays_in` only; :func:`schedule_for` catches it and falls back to
+    the calendar's ``fallback`` (then to weekends only), so intake never fails on it.
+    """
+
+
+class NotInForce(DeadlineError):
+    """The jurisdiction's law was not yet in force on the date of receipt."""
+
+    def __init__(self, *, jurisdiction: str, name: str, law: str, effective: date, on: date) -> None:
+        self.jurisdiction = jurisdiction
+        self.name = name
+        self.law = law
+        self.effective = effective
+        self.on = on
+        super().__init__(
+            f"the privacy law of {name} ({law}) applies to requests received from "
+            f"{effective.isoformat()}; this request was received on {on.isoformat()}, before it took effect"
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -133,23 +167,60 @@ class Period:
         return f"{self.amount} {label} day" if self.amount == 1 else f"{self.amount} {label} days"
 
 
+@functools.lru_cache(maxsize=512)
+def _holidays_for(
+    country: str, subdivision: str | None, categories: tuple[str, ...], year: int
+) -> Mapping[date, str]:
+    """The ``holidays`` package's holidays of one country/subdivision and year (cached)."""
+    try:
+        found = _holidays.country_holidays(
+            country, subdiv=subdivision, years=year, categories=categories or None
+        )
+    except (NotImplementedError, KeyError, ValueError) as exc:
+        raise CalendarNotCovered(
+            f"the holidays package does not know {country}/{subdivision}: {exc}"
+        ) from exc
+    if not found.start_year <= year <= found.end_year:
+        raise CalendarNotCovered(
+            f"the holidays package covers {country} for {found.start_year}-{found.end_year} only"
+        )
+    return MappingProxyType(dict(found.items()))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Calendar:
-    """A named business-day calendar: explicit holiday dates for a range of years."""
+    """A named business-day calendar backed by the ``holidays`` package.
+
+    ``country``/``subdivision`` name the holiday list (e.g. ``US``/``CA``), ``categories`` the
+    package's categories to count (default: public), ``exclude`` holiday names the law does not
+    count. ``fallback`` is the calendar used when this one cannot answer.
+    """
 
     key: str
     name: str
-    first_year: int
-    last_year: int
-    holidays: frozenset[date]
+    country: str
+    subdivision: str | None = None
+    categories: tuple[str, ...] = ()
+    exclude: frozenset[str] = frozenset()
+    fallback: Calendar | None = None
+    note: str = ""
+
+    def holidays_in(self, year: int) -> Mapping[date, str]:
+        """Counted holidays of ``year``: date -> name. Raises :class:`CalendarNotCovered`."""
+        found = _holidays_for(self.country, self.subdivision, self.categories, year)
+        return MappingProxyType(
+            {
+                day: name
+                for day, name in found.items()
+                # The package joins two holidays on one day with "; ": the day still counts if
+                # any of them is not excluded.
+                if any(part.strip() not in self.exclude for part in name.split(";"))
+            }
+        )
 
     def is_business_day(self, day: date) -> bool:
-        if not self.first_year <= day.year <= self.last_year:
-            raise CalendarNotCovered(
-                f"calendar {self.key!r} ({self.name}) has holiday data for {self.first_year}-"
-                f"{self.last_year} only, but {day.isoformat()} is needed; add that year to jurisdictions.yaml"
-            )
-        return day.weekday() < 5 and day not in self.holidays
+        """Monday-Friday and not a counted holiday. Raises :class:`CalendarNotCovered`."""
+        return day.weekday() < 5 and day not in self.holidays_in(day.year)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +239,40 @@ class RightRule:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Quota:
+    """How many requests are free (VA: twice a year; CT: once). Data only: nothing applies it.
+
+    ``count`` ``None`` means no fixed number (e.g. GDPR Art. 12(5): free unless manifestly unfounded
+    or excessive). Staff, not the code, decide on a fee or refusal.
+    """
+
+    count: int | None
+    window: Period | None
+    rights: tuple[str, ...]
+    citation: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentRule:
+    """For which rights an authorized agent may act (e.g. CO: opt-out only). Data only."""
+
+    rights: tuple[str, ...]
+    citation: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptOutSignalRule:
+    """Whether a universal opt-out signal (GPC) must be honoured, and from when. Data only."""
+
+    required: bool
+    required_from: date | None
+    citation: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Regime:
     """A legal regime (GDPR, CCPA, ...) as configured in the rules file."""
 
@@ -179,6 +284,15 @@ class Regime:
     calendar: Calendar | None
     rules: tuple[RightRule, ...]
     note: str = ""
+    effective: date | None = None
+    """First day of receipt the law applies to; ``None``: in force for any date in the table."""
+    effective_citation: str = ""
+    quota: Quota | None = None
+    agents: AgentRule | None = None
+    opt_out_signals: OptOutSignalRule | None = None
+
+    def in_force_on(self, day: date) -> bool:
+        return self.effective is None or day >= self.effective
 
     @property
     def rights(self) -> tuple[str, ...]:
@@ -277,6 +391,8 @@ class Schedule:
     acknowledge: Deadline | None
     respond: Deadline
     can_extend: bool
+    respond_period: Period | None = None
+    """The response period the rule gave (an extension in the same unit is added to it)."""
     extension: Period | None = None
     extension_citation: str | None = None
     extension_notice_by: datetime | None = None
@@ -347,30 +463,133 @@ def _clock(value: object, key: str) -> tuple[Period, str, str] | None:
     )
 
 
-def _parse_calendar(key: str, raw: object) -> Calendar:
+def _date(value: object, key: str) -> date:
+    if isinstance(value, datetime):
+        raise _fail(key, "must be a date (YYYY-MM-DD), not a date and time")
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise _fail(key, "must be an ISO date (YYYY-MM-DD)") from exc
+
+
+def _names(value: object, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _fail(key, "must be a list of names")
+    return tuple(v.strip() for v in value)
+
+
+def _parse_calendar(key: str, raw: object) -> tuple[Calendar, str | None]:
+    """A calendar and the key of its fallback (resolved once every calendar is parsed)."""
     where = f"calendars.{key}"
     block = _mapping(raw, where)
-    years = block.get("years")
-    if not (isinstance(years, list) and len(years) == 2 and all(isinstance(y, int) for y in years)):
-        raise _fail(f"{where}.years", "must be [first_year, last_year]")
-    first, last = years
-    if first > last:
-        raise _fail(f"{where}.years", "first year is after last year")
-    holidays: set[date] = set()
-    for raw_day in _mapping(block.get("holidays"), f"{where}.holidays"):
-        try:
-            day = raw_day if isinstance(raw_day, date) else date.fromisoformat(str(raw_day))
-        except ValueError as exc:
-            raise _fail(f"{where}.holidays.{raw_day}", "not an ISO date") from exc
-        if not first <= day.year <= last:
-            raise _fail(f"{where}.holidays.{day.isoformat()}", f"outside the covered years {first}-{last}")
-        holidays.add(day)
-    return Calendar(
+    unknown = set(block) - {
+        "name",
+        "country",
+        "subdivision",
+        "categories",
+        "exclude",
+        "fallback",
+        "source",
+        "note",
+    }
+    if unknown:
+        raise _fail(f"{where}.{sorted(map(str, unknown))[0]}", "unknown key")
+    country = _text(block.get("country"), f"{where}.country")
+    if not re.match(r"^[A-Z]{2}$", country):
+        raise _fail(f"{where}.country", "must be an upper-case ISO 3166-1 alpha-2 code")
+    subdivision = block.get("subdivision")
+    if subdivision is not None:
+        subdivision = _text(subdivision, f"{where}.subdivision")
+    fallback = block.get("fallback")
+    if fallback is not None:
+        fallback = _text(fallback, f"{where}.fallback")
+    calendar = Calendar(
         key=key,
         name=_text(block.get("name"), f"{where}.name"),
-        first_year=first,
-        last_year=last,
-        holidays=frozenset(holidays),
+        country=country,
+        subdivision=subdivision,
+        categories=_names(block.get("categories"), f"{where}.categories"),
+        exclude=frozenset(_names(block.get("exclude"), f"{where}.exclude")),
+        note=_text(block.get("note"), f"{where}.note", required=False),
+    )
+    return calendar, fallback
+
+
+def _resolve_calendars(parsed: Mapping[str, tuple[Calendar, str | None]]) -> dict[str, Calendar]:
+    calendars = {key: calendar for key, (calendar, _fallback) in parsed.items()}
+    for key, (calendar, fallback) in parsed.items():
+        if fallback is None:
+            continue
+        if fallback not in calendars or fallback == key:
+            raise _fail(f"calendars.{key}.fallback", f"unknown calendar {fallback!r}")
+        if parsed[fallback][1] is not None:
+            raise _fail(f"calendars.{key}.fallback", "a fallback calendar must not have a fallback itself")
+        calendars[key] = dataclasses.replace(calendar, fallback=calendars[fallback])
+    return calendars
+
+
+def _rights_list(value: object, key: str, granted: tuple[str, ...]) -> tuple[str, ...]:
+    names = _names(value, key)
+    for name in names:
+        if name not in granted:
+            raise _fail(key, f"{name!r} is not a right this regime grants ({', '.join(granted)})")
+    return tuple(sorted(names, key=REQUEST_TYPES.index))
+
+
+def _parse_quota(value: object, key: str, granted: tuple[str, ...]) -> Quota | None:
+    if value is None:
+        return None
+    block = _mapping(value, key)
+    unknown = set(block) - {"count", "per", "rights", "citation", "note"}
+    if unknown:
+        raise _fail(f"{key}.{sorted(map(str, unknown))[0]}", "unknown key")
+    count = block.get("count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+        raise _fail(f"{key}.count", "must be a positive number of free requests, or null")
+    per = block.get("per")
+    return Quota(
+        count=count,
+        window=_period(per, f"{key}.per") if per is not None else None,
+        rights=_rights_list(block.get("rights"), f"{key}.rights", granted),
+        citation=_text(block.get("citation"), f"{key}.citation"),
+        note=_text(block.get("note"), f"{key}.note", required=False),
+    )
+
+
+def _parse_agents(value: object, key: str, granted: tuple[str, ...]) -> AgentRule | None:
+    if value is None:
+        return None
+    block = _mapping(value, key)
+    unknown = set(block) - {"rights", "citation", "note"}
+    if unknown:
+        raise _fail(f"{key}.{sorted(map(str, unknown))[0]}", "unknown key")
+    return AgentRule(
+        rights=_rights_list(block.get("rights"), f"{key}.rights", granted),
+        citation=_text(block.get("citation"), f"{key}.citation"),
+        note=_text(block.get("note"), f"{key}.note", required=False),
+    )
+
+
+def _parse_signals(value: object, key: str) -> OptOutSignalRule | None:
+    if value is None:
+        return None
+    block = _mapping(value, key)
+    unknown = set(block) - {"required", "from", "citation", "note"}
+    if unknown:
+        raise _fail(f"{key}.{sorted(map(str, unknown))[0]}", "unknown key")
+    required = block.get("required")
+    if not isinstance(required, bool):
+        raise _fail(f"{key}.required", "must be true or false")
+    start = block.get("from")
+    return OptOutSignalRule(
+        required=required,
+        required_from=_date(start, f"{key}.from") if start is not None else None,
+        citation=_text(block.get("citation"), f"{key}.citation"),
+        note=_text(block.get("note"), f"{key}.note", required=False),
     )
 
 
@@ -423,7 +642,25 @@ def _parse_regime(code: str, raw: object, calendars: Mapping[str, Calendar]) -> 
             )
         )
     rules.sort(key=lambda r: REQUEST_TYPES.index(r.request_type))
+    granted = tuple(r.request_type for r in rules)
+    unknown = set(block) - {
+        "name", "law", "timezone", "month_convention", "calendar", "note", "defaults", "rights",
+        "effective", "free_requests", "agents", "opt_out_signals",
+    }  # fmt: skip
+    if unknown:
+        raise _fail(f"{where}.{sorted(map(str, unknown))[0]}", "unknown key")
+    effective: date | None = None
+    effective_citation = ""
+    if block.get("effective") is not None:
+        effective_block = _mapping(block.get("effective"), f"{where}.effective")
+        effective = _date(effective_block.get("date"), f"{where}.effective.date")
+        effective_citation = _text(effective_block.get("citation"), f"{where}.effective.citation")
     return Regime(
+        effective=effective,
+        effective_citation=effective_citation,
+        quota=_parse_quota(block.get("free_requests"), f"{where}.free_requests", granted),
+        agents=_parse_agents(block.get("agents"), f"{where}.agents", granted),
+        opt_out_signals=_parse_signals(block.get("opt_out_signals"), f"{where}.opt_out_signals"),
         code=code,
         name=_text(block.get("name"), f"{where}.name"),
         law=_text(block.get("law"), f"{where}.law"),
@@ -447,10 +684,12 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> Rules:
     except yaml.YAMLError as exc:
         raise RulesError(f"invalid rules: {source.name} is not valid YAML: {exc}") from exc
     root = _mapping(raw, "(top level)")
-    calendars = {
-        str(key): _parse_calendar(str(key), value)
-        for key, value in _mapping(root.get("calendars") or {}, "calendars").items()
-    }
+    calendars = _resolve_calendars(
+        {
+            str(key): _parse_calendar(str(key), value)
+            for key, value in _mapping(root.get("calendars") or {}, "calendars").items()
+        }
+    )
     regimes = {
         str(key): _parse_regime(str(key), value, calendars)
         for key, value in _mapping(root.get("regimes"), "regimes").items()
@@ -502,15 +741,33 @@ def supported_jurisdictions(*, rules: Rules | None = None) -> tuple[Jurisdiction
     )
 
 
-def regime_for(jurisdiction: str, *, rules: Rules | None = None) -> Regime:
-    """The regime that applies to a person living in ``jurisdiction`` (e.g. ``"DE"``, ``"US-CA"``)."""
+def regime_for(jurisdiction: str, *, on: date | None = None, rules: Rules | None = None) -> Regime:
+    """The regime that applies to a person living in ``jurisdiction`` (e.g. ``"DE"``, ``"US-CA"``).
+
+    With ``on`` (the local date of receipt), raises :class:`NotInForce` when the regime's law took
+    effect after that date: a law not yet in force does not apply. Without ``on``, no date check.
+    """
     rules = rules or default_rules()
-    return rules.regimes[rules.jurisdiction(jurisdiction).regime]
+    place = rules.jurisdiction(jurisdiction)
+    regime = rules.regimes[place.regime]
+    if on is not None and not regime.in_force_on(on) and regime.effective is not None:
+        raise NotInForce(
+            jurisdiction=place.code, name=place.name, law=regime.name, effective=regime.effective, on=on
+        )
+    return regime
 
 
-def rights_for(jurisdiction: str, *, rules: Rules | None = None) -> tuple[str, ...]:
+def local_date(jurisdiction: str, instant: datetime, *, rules: Rules | None = None) -> date:
+    """The local date of ``instant`` in the jurisdiction's timezone (the day its deadlines count)."""
+    _require_aware(instant, "instant")
+    rules = rules or default_rules()
+    place = rules.jurisdiction(jurisdiction)
+    return instant.astimezone(ZoneInfo(place.timezone or rules.regimes[place.regime].timezone)).date()
+
+
+def rights_for(jurisdiction: str, *, on: date | None = None, rules: Rules | None = None) -> tuple[str, ...]:
     """Request types the portal may offer to a person living in ``jurisdiction``."""
-    return regime_for(jurisdiction, rules=rules).rights
+    return regime_for(jurisdiction, on=on, rules=rules).rights
 
 
 # --------------------------------------------------------------------------------------------------
@@ -518,14 +775,19 @@ def rights_for(jurisdiction: str, *, rules: Rules | None = None) -> tuple[str, .
 
 
 def _add_months(day: date, months: int) -> date:
+    """Regulation 1182/71 Art. 3(2)(c): the same date ``months`` later, else that month's last day."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
 
 
-def _add_business_days(day: date, amount: int, calendar: Calendar | None) -> date:
-    if calendar is None:  # guarded by validation; kept for type narrowing
-        raise RulesError("invalid rules: business days need a calendar")
+class _Counted(NamedTuple):
+    due_on: date
+    calendar_phrase: str
+    """How business days were counted, e.g. ``weekends and California state holidays excluded``."""
+
+
+def _count_business_days(day: date, amount: int, calendar: Calendar) -> date:
     counted = 0
     while counted < amount:
         day += timedelta(days=1)
@@ -534,13 +796,45 @@ def _add_business_days(day: date, amount: int, calendar: Calendar | None) -> dat
     return day
 
 
-def _add(day: date, period: Period, regime: Regime, *, from_receipt: bool) -> date:
+def _add_business_days(day: date, amount: int, calendar: Calendar | None) -> _Counted:
+    """``amount`` business days after ``day``; never fails: falls back to the calendar's
+    ``fallback`` and then to weekends only, and the phrase says which was used and why."""
+    if calendar is None:  # guarded by validation; kept for type narrowing
+        raise RulesError("invalid rules: business days need a calendar")
+    try:
+        return _Counted(_count_business_days(day, amount, calendar), f"weekends and {calendar.name} excluded")
+    except CalendarNotCovered:
+        missing = f"{calendar.name} could not be determined for these dates"
+    if calendar.fallback is not None:
+        try:
+            due = _count_business_days(day, amount, calendar.fallback)
+        except CalendarNotCovered:
+            missing += f", nor {calendar.fallback.name}"
+        else:
+            return _Counted(
+                due,
+                f"weekends and {calendar.fallback.name} excluded; {missing}, "
+                f"so {calendar.fallback.name} were used",
+            )
+    weekdays = _count_business_days(day, amount, _WEEKENDS_ONLY)
+    return _Counted(weekdays, f"weekends excluded; {missing}, so no holidays were counted")
+
+
+class _WeekendsOnly(Calendar):
+    def is_business_day(self, day: date) -> bool:
+        return day.weekday() < 5
+
+
+_WEEKENDS_ONLY = _WeekendsOnly(key="weekends-only", name="weekends only", country="ZZ")
+
+
+def _add(day: date, period: Period, regime: Regime, *, from_receipt: bool) -> _Counted:
     if period.unit == "months":
         if from_receipt and regime.convention == "day_after_receipt":
             day += timedelta(days=1)
-        return _add_months(day, period.amount)
+        return _Counted(_add_months(day, period.amount), "")
     if period.unit == "calendar_days":
-        return day + timedelta(days=period.amount)
+        return _Counted(day + timedelta(days=period.amount), "")
     return _add_business_days(day, period.amount, regime.calendar)
 
 
@@ -555,12 +849,12 @@ def _require_aware(value: datetime, name: str) -> None:
         raise ValueError(f"{name} must be a timezone-aware datetime (got a naive one)")
 
 
-def _from_receipt_phrase(period: Period, regime: Regime, received_on: date) -> str:
+def _from_receipt_phrase(period: Period, regime: Regime, received_on: date, counted: _Counted) -> str:
     if period.unit == "months" and regime.convention == "day_after_receipt":
         return f"{period.describe()} counted from the day after receipt on {received_on.isoformat()}"
     phrase = f"{period.describe()} from receipt on {received_on.isoformat()}"
-    if period.unit == "business_days" and regime.calendar is not None:
-        phrase += f" (weekends and {regime.calendar.name} excluded)"
+    if counted.calendar_phrase:
+        phrase += f" ({counted.calendar_phrase})"
     return phrase
 
 
@@ -584,33 +878,36 @@ def schedule_for(
     """Acknowledgement and response deadlines for a request received at ``received_at``.
 
     Raises ``ValueError`` for a naive ``received_at``, :class:`UnknownJurisdiction`,
-    :class:`UnsupportedRequestType` when the regime does not grant that right, and
-    :class:`CalendarNotCovered` when business days fall outside the holiday data.
+    :class:`NotInForce` when the law took effect after the (local) day of receipt, and
+    :class:`UnsupportedRequestType` when the regime does not grant that right. Business days never
+    fail: an unanswerable holiday calendar falls back to the federal one (see the explanation).
     """
     _require_aware(received_at, "received_at")
     rules = rules or default_rules()
     place = rules.jurisdiction(jurisdiction)
-    regime = rules.regimes[place.regime]
-    rule = regime.rule(request_type)
-    timezone = place.timezone or regime.timezone
+    timezone = place.timezone or rules.regimes[place.regime].timezone
     zone = ZoneInfo(timezone)
     received_on = received_at.astimezone(zone).date()
+    regime = regime_for(place.code, on=received_on, rules=rules)
+    rule = regime.rule(request_type)
 
     acknowledge = None
     if rule.acknowledge is not None and rule.acknowledge_citation is not None:
+        counted = _add(received_on, rule.acknowledge, regime, from_receipt=True)
         acknowledge = _deadline(
-            due_on=_add(received_on, rule.acknowledge, regime, from_receipt=True),
+            due_on=counted.due_on,
             zone=zone,
             kind="acknowledge",
             citation=rule.acknowledge_citation,
-            why=_from_receipt_phrase(rule.acknowledge, regime, received_on),
+            why=_from_receipt_phrase(rule.acknowledge, regime, received_on, counted),
         )
+    counted = _add(received_on, rule.respond, regime, from_receipt=True)
     respond = _deadline(
-        due_on=_add(received_on, rule.respond, regime, from_receipt=True),
+        due_on=counted.due_on,
         zone=zone,
         kind="respond",
         citation=rule.respond_citation,
-        why=_from_receipt_phrase(rule.respond, regime, received_on),
+        why=_from_receipt_phrase(rule.respond, regime, received_on, counted),
     )
     can_extend = rule.extension is not None
     return Schedule(
@@ -622,6 +919,7 @@ def schedule_for(
         timezone=timezone,
         acknowledge=acknowledge,
         respond=respond,
+        respond_period=rule.respond,
         can_extend=can_extend,
         extension=rule.extension,
         extension_citation=rule.extension_citation,
@@ -638,6 +936,11 @@ def extend(
     rules: Rules | None = None,
 ) -> Deadline:
     """The extended response deadline, when the extension notice is given at ``extended_at``.
+
+    An extension in the response period's unit is counted from receipt as one period
+    (Regulation 1182/71 Art. 3(2)(c)): GDPR "one month + two further months" from 31 January is
+    30 April, three months from receipt, not two months added to a due date already shortened to
+    the end of February. An extension in another unit runs from the original due date.
 
     Raises :class:`ExtensionNotAllowed` with a readable reason when the regime allows no extension
     for this request type, when the request was already extended, or when ``extended_at`` is after
@@ -667,10 +970,21 @@ def extend(
             f"{extended_at.astimezone(zone).date().isoformat()}"
         )
     original_due = schedule.respond.due_on
+    first = schedule.respond_period or regime.rule(schedule.request_type).respond
+    if first.unit == period.unit:
+        total = Period(amount=first.amount + period.amount, unit=period.unit)
+        counted = _add(schedule.received_on, total, regime, from_receipt=True)
+        counted_from = _from_receipt_phrase(total, regime, schedule.received_on, counted)
+        why = f"extended by {period.describe()}: {counted_from} (originally due {original_due.isoformat()})"
+    else:
+        counted = _add(original_due, period, regime, from_receipt=False)
+        why = f"extended by {period.describe()} from the original due date {original_due.isoformat()}"
+        if counted.calendar_phrase:
+            why += f" ({counted.calendar_phrase})"
     return _deadline(
-        due_on=_add(original_due, period, regime, from_receipt=False),
+        due_on=counted.due_on,
         zone=ZoneInfo(schedule.timezone),
         kind="respond_extended",
         citation=citation,
-        why=f"extended by {period.describe()} from the original due date {original_due.isoformat()}",
+        why=why,
     )

@@ -93,6 +93,36 @@ def email_blind_index(email: str) -> str:
     return crypto.blind_index(normalise_email(email), purpose="email")
 
 
+def not_in_force_message(exc: deadlines.NotInForce) -> str:
+    """What a person from a state whose law is not yet in force is told (portal and API)."""
+    return gettext(
+        "The privacy law of %(place)s (%(law)s) applies to requests received from %(effective)s. "
+        "It was not yet in force on %(received)s, so we cannot take this request under it."
+    ) % {
+        "place": exc.name,
+        "law": exc.law,
+        "effective": exc.effective.isoformat(),
+        "received": exc.on.isoformat(),
+    }
+
+
+def request_regime(*, jurisdiction: str, received_at: datetime) -> deadlines.Regime:
+    """The regime whose law applies to a request from ``jurisdiction`` received at ``received_at``.
+
+    A law not yet in force on the (local) day of receipt does not apply. Raises
+    ``RequestInputError`` on the ``jurisdiction`` field for an unknown code or such a law.
+    """
+    try:
+        on = deadlines.local_date(jurisdiction, received_at)
+        return deadlines.regime_for(jurisdiction, on=on)
+    except deadlines.UnknownJurisdiction:
+        raise RequestInputError(
+            {"jurisdiction": f"'{jurisdiction}' is not a supported jurisdiction code."}
+        ) from None
+    except deadlines.NotInForce as exc:
+        raise RequestInputError({"jurisdiction": not_in_force_message(exc)}) from None
+
+
 def request_types_for(jurisdiction: str) -> tuple[str, ...]:
     """Request types a person living in ``jurisdiction`` may file, in ``RequestType`` order.
 
@@ -182,12 +212,12 @@ def request_create(
     * ``actor`` is who filed it, for the audit log.
     """
     jurisdiction = jurisdiction.strip().upper()
-    try:
-        regime = deadlines.regime_for(jurisdiction)
-    except deadlines.UnknownJurisdiction:
-        raise RequestInputError(
-            {"jurisdiction": f"'{jurisdiction}' is not a supported jurisdiction code."}
-        ) from None
+    now = timezone.now()
+    if received_at is None:
+        received_at = now
+    elif received_at.tzinfo is None or received_at > now:
+        raise RequestInputError({"received_at": "The date of receipt must be a past, timezone-aware time."})
+    regime = request_regime(jurisdiction=jurisdiction, received_at=received_at)
     if type not in RequestType.values or not regime.grants(type):
         raise RequestInputError(
             {"type": f"The law of {jurisdiction} does not grant a right of {type} requests."}
@@ -195,11 +225,6 @@ def request_create(
     if type == RequestType.CORRECTION and not details.strip():
         raise RequestInputError({"details": gettext("Tell us what is wrong and how it should read.")})
     permission = _agent_read_permission(agent) if agent is not None else None
-    now = timezone.now()
-    if received_at is None:
-        received_at = now
-    elif received_at.tzinfo is None or received_at > now:
-        raise RequestInputError({"received_at": "The date of receipt must be a past, timezone-aware time."})
     external_id = (external_id or "").strip() or None
     schedule = deadlines.schedule_for(jurisdiction=jurisdiction, request_type=type, received_at=received_at)
     with transaction.atomic():

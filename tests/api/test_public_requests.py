@@ -6,8 +6,9 @@ import dataclasses
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -170,6 +171,46 @@ def test_a_type_the_jurisdictions_law_does_not_grant_answers_400_on_the_type_fie
     response = api.post(CREATE, {"type": "erasure", "email": "jane@example.com", "jurisdiction": "DE"})
     assert response.status_code == 400
     assert response.json() == {"type": ["The law of DE does not grant a right of erasure requests."]}
+    assert DataSubjectRequest.objects.count() == 0
+
+
+def test_a_california_request_received_on_20_december_2028_is_accepted_with_its_holiday_aware_dates(
+    api, monkeypatch, mailoutbox
+):
+    # Before the holidays package, the 2025-2028 holiday table made this fail at intake. 10 business
+    # days (11 CCR §7021(a)) skip 25 December 2028 and 1 January 2029, California state holidays.
+    received = datetime(2028, 12, 20, 10, tzinfo=ZoneInfo("America/Los_Angeles"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: received)
+
+    response = api.post(CREATE, {"type": "access", "email": "ca@example.com", "jurisdiction": "US-CA"})
+
+    assert response.status_code == 201, response.json()
+    request = DataSubjectRequest.objects.get()
+    assert response.json()["received_at"] == _iso(received)
+    assert response.json()["due_at"] == "2029-02-04T07:59:59.999999Z"
+    assert request.ack_due_at == datetime(2029, 1, 6, 7, 59, 59, 999999, tzinfo=UTC)
+    assert (
+        request.due_explanation
+        == "due 2029-02-03: 11 CCR §7021(b), 45 calendar days from receipt on 2028-12-20"
+    )
+
+
+def test_a_request_from_a_state_whose_law_is_not_yet_in_force_answers_400_saying_when_it_applies(
+    api, monkeypatch
+):
+    received = datetime(2025, 12, 31, 12, tzinfo=ZoneInfo("America/Indiana/Indianapolis"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: received)
+
+    response = api.post(CREATE, {"type": "access", "email": "in@example.com", "jurisdiction": "US-IN"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "jurisdiction": [
+            "The privacy law of Indiana (Indiana Consumer Data Protection Act) applies to requests "
+            "received from 2026-01-01. It was not yet in force on 2025-12-31, so we cannot take this "
+            "request under it."
+        ]
+    }
     assert DataSubjectRequest.objects.count() == 0
 
 

@@ -212,7 +212,7 @@ def test_an_approver_extends_the_deadline_and_the_person_gets_the_notice(
     )
     request.refresh_from_db()
     assert request.due_at > original_due + timedelta(days=58)
-    assert "extended by two months from the original due date" in text(page.locator("#due-explanation"))
+    assert "extended by two months: three months from receipt on" in text(page.locator("#due-explanation"))
     [notice] = mailoutbox
     assert notice.to == ["jane.doe@example.com"]
     assert "twelve systems" in notice.body

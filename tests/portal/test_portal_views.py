@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.storage import default_storage
@@ -60,6 +62,65 @@ def test_utah_offers_no_correction_because_its_law_grants_none(client: Client) -
     html = client.get("/rights/US-UT/").content.decode()
     assert rights_on_page(html) == ["access", "erasure", "opt_out", "marketing"]
     assert client.get("/rights/US-UT/correction/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "rights"),
+    [
+        # Each law's rights (rule table; reference §1.3): no correction in Utah or Iowa; PIPEDA has
+        # access and correction only; Quebec has no opt-out; marketing follows the opt-out right.
+        ("US-VA", ["access", "erasure", "correction", "opt_out", "marketing"]),
+        ("US-IA", ["access", "erasure", "opt_out", "marketing"]),
+        ("US-NJ", ["access", "erasure", "correction", "opt_out", "marketing"]),
+        ("US-RI", ["access", "erasure", "correction", "opt_out", "marketing"]),
+        ("CH", ["access", "erasure", "correction", "opt_out", "marketing"]),
+        ("CA", ["access", "correction"]),
+        ("CA-QC", ["access", "erasure", "correction"]),
+    ],
+)
+def test_each_law_is_offered_with_exactly_its_rights(
+    client: Client, jurisdiction: str, rights: list[str]
+) -> None:
+    assert rights_on_page(client.get(f"/rights/{jurisdiction}/").content.decode()) == rights
+
+
+def test_the_country_and_state_lists_name_every_supported_place(client: Client) -> None:
+    html = client.get("/").content.decode()
+
+    for code, name in [
+        ("CH", "Switzerland"),
+        ("CA", "Canada"),
+        ("CA-QC", "Quebec (Canada)"),
+        ("US", "United States"),
+    ]:
+        assert f'<option value="{code}">{name}</option>' in html
+    states = re.findall(r'<option value="(US-[A-Z]{2})">([^<]+)</option>', html)
+    assert [code for code, _name in states] == [
+        "US-CA", "US-CO", "US-CT", "US-DE", "US-IN", "US-IA", "US-KY", "US-MD", "US-MN", "US-MT",
+        "US-NE", "US-NH", "US-NJ", "US-OR", "US-RI", "US-TN", "US-TX", "US-UT", "US-VA",
+    ]  # fmt: skip
+    assert ("US-NH", "New Hampshire") in states
+    assert client.get("/", {"country": "CA-QC"})["Location"] == "/rights/CA-QC/"
+
+
+def test_a_state_whose_law_is_not_yet_in_force_is_told_when_it_takes_effect(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ind. Code art. 24-15 applies from 1 January 2026; today is 31 December 2025 in Indianapolis.
+    today = datetime(2025, 12, 31, 12, tzinfo=ZoneInfo("America/Indiana/Indianapolis"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: today)
+
+    page = client.get("/rights/US-IN/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert (
+        "The privacy law of Indiana (Indiana Consumer Data Protection Act) applies to requests received "
+        "from 2026-01-01. It was not yet in force on 2025-12-31, so we cannot take this request under it."
+    ) in html
+    assert rights_on_page(html) == []
+    assert client.get("/rights/US-IN/access/")["Location"] == "/rights/US-IN/"
+    assert DataSubjectRequest.objects.count() == 0
 
 
 def test_california_opt_out_is_due_in_15_business_days(client: Client) -> None:

@@ -30,10 +30,12 @@ def test_a_gdpr_marketing_objection_is_extended_on_the_opt_out_clock(staff_clien
 
     assert response.status_code == 200, response.json()
     objection = DataSubjectRequest.objects.get(pk=objection.pk)
-    # GDPR Art. 12(3): two further months from the original due date (10 December, Berlin time).
+    # GDPR Art. 12(3) with Regulation 1182/71 Art. 3(2)(c): two further months, three months from
+    # receipt on 10 November (Berlin time).
     assert objection.due_at == datetime(2027, 2, 10, 22, 59, 59, 999999, tzinfo=UTC)
     assert objection.due_explanation == (
-        "due 2027-02-10: GDPR Art. 12(3), extended by two months from the original due date 2026-12-10"
+        "due 2027-02-10: GDPR Art. 12(3), extended by two months: three months from receipt on "
+        "2026-11-10 (originally due 2026-12-10)"
     )
     event = AuditEvent.objects.get(request_id=objection.pk, action="request.extended")
     assert event.data["citation"] == "GDPR Art. 12(3)"

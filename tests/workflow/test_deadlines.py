@@ -19,7 +19,6 @@ import yaml
 
 from dsr.workflow.deadlines import (
     DEFAULT_RULES_PATH,
-    CalendarNotCovered,
     ExtensionNotAllowed,
     Rules,
     RulesError,
@@ -110,7 +109,7 @@ def test_a_month_ends_on_the_same_date_or_is_clamped_to_the_last_day_of_a_shorte
     assert schedule.respond.due_on == due
 
 
-def test_gdpr_can_be_extended_by_two_months_counted_from_the_original_due_date() -> None:
+def test_gdpr_can_be_extended_by_two_further_months_three_months_from_receipt() -> None:
     schedule = gdpr_access(at(2026, 12, 28, tz=BERLIN))
 
     extended = extend(schedule=schedule, extended_at=at(2027, 1, 10, tz=BERLIN))
@@ -121,17 +120,23 @@ def test_gdpr_can_be_extended_by_two_months_counted_from_the_original_due_date()
     assert extended.due_on == date(2027, 3, 28)
     assert extended.due_at == datetime(2027, 3, 28, 21, 59, 59, 999999, tzinfo=UTC)  # CEST from 28 March
     assert extended.explanation == (
-        "due 2027-03-28: GDPR Art. 12(3), extended by two months from the original due date 2027-01-28"
+        "due 2027-03-28: GDPR Art. 12(3), extended by two months: three months from receipt on "
+        "2026-12-28 (originally due 2027-01-28)"
     )
 
 
-def test_gdpr_extension_after_a_clamped_month_end_keeps_the_earlier_date() -> None:
-    # Received 31 Jan -> due 28 Feb -> extended to 28 Apr (not 30 Apr): the safer reading.
+def test_gdpr_extension_after_a_clamped_month_end_counts_three_months_from_receipt() -> None:
+    # Regulation 1182/71 Art. 3(2)(c): received 31 Jan -> due 28 Feb -> extended to 30 Apr, three
+    # months from receipt, not 28 Apr (two months added to a due date already shortened to 28 Feb).
     schedule = gdpr_access(at(2027, 1, 31, tz=BERLIN))
 
     extended = extend(schedule=schedule, extended_at=at(2027, 2, 2, tz=BERLIN))
 
-    assert extended.due_on == date(2027, 4, 28)
+    assert extended.due_on == date(2027, 4, 30)
+    assert extended.explanation == (
+        "due 2027-04-30: GDPR Art. 12(3), extended by two months: three months from receipt on "
+        "2027-01-31 (originally due 2027-02-28)"
+    )
 
 
 def test_gdpr_extension_notice_on_the_last_minute_of_month_one_is_still_in_time() -> None:
@@ -329,8 +334,8 @@ def test_ccpa_response_can_be_extended_once_by_45_days_to_90_days_in_total() -> 
     assert extended.due_at == datetime(2026, 4, 2, 6, 59, 59, 999999, tzinfo=UTC)  # PDT by then
     assert extended.citation == "Cal. Civ. Code §1798.130(a)(2)"
     assert extended.explanation == (
-        "due 2026-04-01: Cal. Civ. Code §1798.130(a)(2), extended by 45 calendar days "
-        "from the original due date 2026-02-15"
+        "due 2026-04-01: Cal. Civ. Code §1798.130(a)(2), extended by 45 calendar days: "
+        "90 calendar days from receipt on 2026-01-01 (originally due 2026-02-15)"
     )
 
 
@@ -363,13 +368,6 @@ def test_ccpa_opt_out_cannot_be_extended() -> None:
 
     with pytest.raises(ExtensionNotAllowed, match="allows no extension"):
         extend(schedule=schedule, extended_at=at(2026, 11, 23, tz=LOS_ANGELES))
-
-
-def test_business_days_beyond_the_holiday_data_raise_instead_of_guessing() -> None:
-    with pytest.raises(CalendarNotCovered, match="2025-2028 only"):
-        schedule_for(
-            jurisdiction="US-CA", request_type="opt_out", received_at=at(2028, 12, 20, tz=LOS_ANGELES)
-        )
 
 
 # --- other US states, LGPD ----------------------------------------------------------------------
@@ -580,11 +578,19 @@ def test_an_unknown_month_convention_is_rejected(tmp_path: Path) -> None:
         load_rules(rules_with(tmp_path, change))
 
 
-def test_a_holiday_outside_the_calendar_years_is_rejected(tmp_path: Path) -> None:
+def test_a_calendar_without_a_country_is_rejected_naming_the_key(tmp_path: Path) -> None:
     def change(data: dict[str, Any]) -> None:
-        data["calendars"]["us-ca-state"]["holidays"][date(2029, 1, 1)] = "New Year's Day"
+        del data["calendars"]["us-ca-state"]["country"]
 
-    with pytest.raises(RulesError, match=r"calendars\.us-ca-state\.holidays\.2029-01-01"):
+    with pytest.raises(RulesError, match=r"calendars\.us-ca-state\.country"):
+        load_rules(rules_with(tmp_path, change))
+
+
+def test_a_calendar_falling_back_to_an_unknown_calendar_is_rejected(tmp_path: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        data["calendars"]["us-ca-state"]["fallback"] = "us-federl"
+
+    with pytest.raises(RulesError, match=r"calendars\.us-ca-state\.fallback: unknown calendar 'us-federl'"):
         load_rules(rules_with(tmp_path, change))
 
 
