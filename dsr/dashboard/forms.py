@@ -171,3 +171,12 @@ class StaffCreateForm(forms.Form):
 
 class StaffRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label=_("Show times in"), required=False)
+
+    def __init__(self, *args: Any, zones: list[str], default: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        label = str(_("Default (%(zone)s)")) % {"zone": default}
+        self.fields["time_zone"].choices = [("", label), *[(z, z) for z in zones]]  # type: ignore[attr-defined]

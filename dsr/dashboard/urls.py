@@ -40,4 +40,5 @@ urlpatterns = [
     path("staff/<int:user_id>/role/", views.staff_role_view, name="staff_role"),
     path("staff/<int:user_id>/reset-2fa/", views.staff_reset_2fa_view, name="staff_reset_2fa"),
     path("settings/", views.settings_view, name="settings"),
+    path("preferences/", views.preferences_view, name="preferences"),
 ]

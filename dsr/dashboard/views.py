@@ -59,6 +59,7 @@ from dsr.dashboard.forms import (
     StaffRoleForm,
     TaskDoneForm,
     TaskForm,
+    TimeZoneForm,
 )
 from dsr.dashboard.models import ManualTask
 from dsr.exports.models import AccessPackage
@@ -66,7 +67,8 @@ from dsr.exports.views import package_response
 from dsr.staff import totp
 from dsr.staff.models import Role
 from dsr.staff.roles import has_permission, mask_email, role_of
-from dsr.staff.services import staff_create
+from dsr.staff.middleware import staff_time_zone
+from dsr.staff.services import staff_create, staff_set_time_zone, staff_time_zones
 from dsr.systems.models import System
 from dsr.workflow import services as workflow
 from dsr.workflow.models import RequestType, Status
@@ -805,3 +807,29 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         ("DEFAULT_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
     ]
     return _page(request, "dashboard/settings.html", {"values": values})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("request.view")
+def preferences_view(request: HttpRequest) -> HttpResponse:
+    """Each staff member's own preferences: the time zone their dashboard shows times in."""
+    zones = staff_time_zones()
+    form = TimeZoneForm(
+        request.POST if request.method == "POST" else None,
+        zones=zones,
+        default=settings.DSR_STAFF_TIME_ZONE,
+        initial={"time_zone": request.user.staff.time_zone},  # type: ignore[union-attr]
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            staff_set_time_zone(
+                user=request.user, time_zone=form.cleaned_data["time_zone"], actor=actor(request.user)
+            )
+            messages.success(request, _("Preferences saved."))
+            return redirect("dashboard:preferences")
+        messages.error(request, _form_errors(form))
+    return _page(
+        request,
+        "dashboard/preferences.html",
+        {"form": form, "zone": staff_time_zone(request.user), "now": timezone.now()},
+    )

@@ -55,7 +55,7 @@ def test_a_german_package_has_its_cover_letter_and_the_art_15_section_in_german(
         '<h2 id="files-title">Die Dateien in diesem Paket</h2>',
     ):
         assert heading in html
-    assert f"Antwort auf Ihre Auskunftsanfrage {ref}, eingegangen am 5 März 2026." in text
+    assert f"Antwort auf Ihre Auskunftsanfrage {ref}, eingegangen am 5. März 2026." in text
     assert "Wir haben 3 Datensätze über Sie gespeichert." in text
     # The Art. 15 section: the supplementary information, citations unchanged.
     assert (
@@ -194,7 +194,7 @@ def test_the_extension_notice_to_a_spanish_speaker_is_in_spanish(
     assert mail.to == ["juana@example.com"]
     assert mail.subject == f"Necesitamos más tiempo para su solicitud {ref}"
     assert mail.body.startswith(f"Necesitamos más tiempo para responder a su solicitud {ref}.\n")
-    assert "Le responderemos como muy tarde el 2027-02-02." in mail.body
+    assert "Le responderemos como muy tarde el 2 de febrero de 2027." in mail.body
     assert "Por qué necesitamos más tiempo:\nSus datos están en doce sistemas." in mail.body
     assert "Base jurídica: " in mail.body
     assert "La ley permite esta prórroga una sola vez" in mail.body
