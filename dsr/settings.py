@@ -289,7 +289,9 @@ DSR_STAFF_TIME_ZONE = env.str("DSR_STAFF_TIME_ZONE", default="UTC")
 try:
     ZoneInfo(DSR_STAFF_TIME_ZONE)
 except (ZoneInfoNotFoundError, ValueError) as _exc:
-    raise ImproperlyConfigured(f"DSR_STAFF_TIME_ZONE: unknown IANA time zone {DSR_STAFF_TIME_ZONE!r}") from _exc
+    raise ImproperlyConfigured(
+        f"DSR_STAFF_TIME_ZONE: unknown IANA time zone {DSR_STAFF_TIME_ZONE!r}"
+    ) from _exc
 # Staff login throttle (password and two-factor steps): failures allowed per window, per username
 # and per client IP, counted in the cache (use a shared cache such as Redis in production).
 DSR_LOGIN_MAX_FAILURES_PER_USER = env.int("DSR_LOGIN_MAX_FAILURES_PER_USER", default=5)

@@ -65,9 +65,9 @@ from dsr.dashboard.models import ManualTask
 from dsr.exports.models import AccessPackage
 from dsr.exports.views import package_response
 from dsr.staff import totp
+from dsr.staff.middleware import staff_time_zone
 from dsr.staff.models import Role
 from dsr.staff.roles import has_permission, mask_email, role_of
-from dsr.staff.middleware import staff_time_zone
 from dsr.staff.services import staff_create, staff_set_time_zone, staff_time_zones
 from dsr.systems.models import System
 from dsr.workflow import services as workflow

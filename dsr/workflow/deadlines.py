@@ -502,8 +502,6 @@ def legal_date(*, jurisdiction: str, at: datetime, rules: Rules | None = None) -
     return at.astimezone(zone_for(jurisdiction, rules=rules)).date()
 
 
-
-
 def supported_jurisdictions(*, rules: Rules | None = None) -> tuple[JurisdictionInfo, ...]:
     """``(code, name, regime)`` for every supported jurisdiction, sorted by code."""
     rules = rules or default_rules()

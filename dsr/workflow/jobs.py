@@ -288,7 +288,12 @@ def _record(job: ConnectorJob, outcome: object) -> None:
                 "per_category": dict(outcome.per_category),
                 "retained": [
                     # The inventory's retention is copied so the answer stays what it was then.
-                    {"category": r.category, "count": r.count, "basis": r.basis, "retention": job.system.retention}
+                    {
+                        "category": r.category,
+                        "count": r.count,
+                        "basis": r.basis,
+                        "retention": job.system.retention,
+                    }
                     for r in outcome.retained
                 ],
                 "notes": outcome.notes,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import secrets
 import uuid
+from dataclasses import dataclass
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -206,7 +205,11 @@ class ConnectorJob(models.Model):
         if not items:
             items = [
                 KeptRecords(
-                    system=self.system.name, category="", count=self.records_retained, basis="", retention=inventory
+                    system=self.system.name,
+                    category="",
+                    count=self.records_retained,
+                    basis="",
+                    retention=inventory,
                 )
             ]
         return items
