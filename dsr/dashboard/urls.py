@@ -12,6 +12,7 @@ urlpatterns = [
     path("bulk/", views.queue_bulk_view, name="queue_bulk"),
     path("export.csv", views.queue_export_view, name="queue_export"),
     path("requests/<uuid:request_id>/", views.request_detail_view, name="request"),
+    path("requests/<uuid:request_id>/jobs.json", views.request_jobs_json_view, name="request_jobs_json"),
     path("requests/<uuid:request_id>/approve/", views.request_approve_view, name="request_approve"),
     path("requests/<uuid:request_id>/deny/", views.request_deny_view, name="request_deny"),
     path("requests/<uuid:request_id>/cancel/", views.request_cancel_view, name="request_cancel"),

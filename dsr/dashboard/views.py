@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -357,6 +357,7 @@ def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
         "note_form": NoteForm(),
         "task_form": TaskForm(),
         "revealed": None,
+        "live": selectors.request_is_live(request=dsr),
     }
 
 
@@ -365,6 +366,15 @@ def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
 def request_detail_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
     return _page(request, "dashboard/request.html", _detail_context(request, dsr))
+
+
+@never_cache
+@require_GET
+@staff_view("request.view")
+def request_jobs_json_view(request: HttpRequest, request_id: uuid.UUID) -> JsonResponse:
+    """The request's status and its jobs, for the detail page's live refresh (jobs.js)."""
+    dsr = request_get_for_staff(user=request.user, request_id=request_id)
+    return JsonResponse(selectors.request_job_status(request=dsr))
 
 
 def _back(request_id: uuid.UUID) -> HttpResponse:
@@ -599,7 +609,8 @@ def system_toggle_view(request: HttpRequest, key: str) -> HttpResponse:
 @staff_view("report.view")
 def reports_view(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
-    year, scope = form.year_or_default(), form.scope_or_default()
+    scope = form.scope_or_default()
+    year = form.year_or_default(reports.ccpa_default_year(scope=scope))
     now = timezone.now()
     months = reports.requests_per_month(months=12, now=now)
     labels = [m.month.strftime("%b %y") for m in months]
@@ -628,6 +639,8 @@ def reports_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "year": year,
+            "years": reports.ccpa_years(scope=scope, now=now),
+            "current_year": now.astimezone(reports.CCPA_TIMEZONE).year,
             "scope": scope,
             "chart_by_type": by_type,
             "chart_by_outcome": by_outcome,
@@ -645,7 +658,8 @@ def reports_view(request: HttpRequest) -> HttpResponse:
 @staff_view("report.view")
 def report_ccpa_csv_view(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
-    year, scope = form.year_or_default(), form.scope_or_default()
+    scope = form.scope_or_default()
+    year = form.year_or_default(reports.ccpa_default_year(scope=scope))
     rows = reports.ccpa_metrics(year=year, scope=scope)
     response = HttpResponse(reports.ccpa_csv(rows=rows, year=year), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ccpa-7102-metrics-{year}-{scope}.csv"'
@@ -656,7 +670,8 @@ def report_ccpa_csv_view(request: HttpRequest) -> HttpResponse:
 @staff_view("report.view")
 def report_ccpa_html_view(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
-    year, scope = form.year_or_default(), form.scope_or_default()
+    scope = form.scope_or_default()
+    year = form.year_or_default(reports.ccpa_default_year(scope=scope))
     rows = reports.ccpa_metrics(year=year, scope=scope)
     response = HttpResponse(
         reports.ccpa_snippet(rows=rows, year=year, scope=scope), content_type="text/html; charset=utf-8"

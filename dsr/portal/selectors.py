@@ -120,3 +120,37 @@ def status_explanation(*, request: DataSubjectRequest) -> str:
         Status.CANCELLED: _("The request was cancelled."),
     }
     return str(texts[Status(request.status)])
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    label: str
+    state: str  # "done", "current" or "todo"
+
+
+def request_progress(*, request: DataSubjectRequest) -> list[ProgressStep]:
+    """Received → confirmed → in progress → done, with the step the request is at marked current.
+
+    A request that ended another way (denied, expired, cancelled) shows that outcome as its last
+    step, so the indicator never claims "done" for work that was not done.
+    """
+    labels = [_("Received"), _("Confirmed"), _("In progress"), _("Done")]
+    at = {
+        Status.PENDING_VERIFICATION: 0,
+        Status.AWAITING_APPROVAL: 1,
+        Status.IN_PROGRESS: 2,
+        Status.ACTION_REQUIRED: 2,
+        Status.COMPLETED: 3,
+    }
+    status = Status(request.status)
+    if status in at:
+        current = at[status]
+    else:  # denied, expired or cancelled: the outcome replaces "done"
+        reached = 2 if request.approved_at else (1 if request.verified_at else 0)
+        current = reached + 1
+        labels = [*labels[:current], str(status.label)]
+    steps = []
+    for index, label in enumerate(labels):
+        state = "done" if index < current else ("current" if index == current else "todo")
+        steps.append(ProgressStep(str(label), state))
+    return steps

@@ -40,6 +40,7 @@ from dsr.portal.ratelimit import rate_limit_exceeded
 from dsr.portal.rights import RIGHTS, jurisdiction_name, rights_offered, suggest_country
 from dsr.portal.selectors import (
     request_get_for_status_link,
+    request_progress,
     request_timeline,
     status_explanation,
     status_label,
@@ -299,6 +300,7 @@ def status(request: HttpRequest, reference: str, signature: str) -> HttpResponse
             "explanation": status_explanation(request=dsr),
             "status_label": status_label(request=dsr),
             "timeline": request_timeline(request=dsr),
+            "progress": request_progress(request=dsr),
             "due_on": deadlines.legal_date(jurisdiction=dsr.jurisdiction, at=dsr.due_at),
             "is_open": not dsr.is_terminal,
             "download_url": download_url,

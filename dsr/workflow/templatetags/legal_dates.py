@@ -7,10 +7,12 @@ table counts (see ``dsr.workflow.deadlines.legal_date``).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
 from django import template
+from django.utils.translation import pgettext
 
 from dsr.workflow import deadlines
 
@@ -31,3 +33,14 @@ def legal_date(value: datetime | None, where: Any) -> date | None:
         return deadlines.legal_date(jurisdiction=code, at=value)
     except deadlines.UnknownJurisdiction:
         return value.date()
+
+
+_GDPR = re.compile(r"(?<!UK )\bGDPR\b")
+
+
+@register.filter
+def law_names(citation: str) -> str:
+    """A rule-table citation ("GDPR Art. 12(3)") with the law's name as the reader's language
+    writes it ("DSGVO Art. 12(3)", "RGPD Art. 12(3)"); UK GDPR keeps its name."""
+    name = pgettext("abbreviation of the General Data Protection Regulation", "GDPR")
+    return _GDPR.sub(name, str(citation))
