@@ -292,3 +292,41 @@ def test_every_string_of_the_package_and_the_persons_emails_is_translated(langua
             ):
                 problems.append(f"{where} does not keep its placeholders")
     assert problems == []
+
+
+# --- the package names the request's own law and only the files it holds ------------------------
+
+
+def test_a_californian_package_cites_the_ccpa_and_lists_only_the_files_it_holds(answer, shop_system):
+    answered = answer({shop_system: TARGET_RECORDS}, regime="CCPA")
+    readme = answered.zip().read("README.txt").decode()
+    assert (
+        "- data.json: every record, grouped by system and table, machine-readable "
+        "(Cal. Civ. Code §1798.100(d)).\n" in readme
+    )
+    assert "GDPR" not in readme
+    assert "- csv/<system>/<table>.csv: " in readme
+    assert "csv/shop/orders.csv" in answered.zip().namelist()
+
+
+def test_a_package_with_nothing_found_says_so_and_lists_no_csv_folder(answer, shop_system):
+    answered = answer({shop_system: []}, regime="CCPA")
+    names = answered.zip().namelist()
+    assert not any(name.startswith("csv/") for name in names)
+    readme = answered.zip().read("README.txt").decode()
+    assert "csv/" not in readme
+    html = answered.index()
+    assert "<strong>csv/</strong>" not in html
+    letter = _text(html.split('<section id="letter"')[1].split("</section>")[0])
+    assert letter.endswith(
+        "We found no personal data about you in any of our systems, so there are no purposes, recipients or "
+        "retention periods to report."
+    )
+
+
+def test_a_german_package_names_the_dsgvo_in_its_readme(answer, shop_system):
+    readme = answer({shop_system: TARGET_RECORDS}, language="de").zip().read("README.txt").decode()
+    assert (
+        "- data.json: alle Datensätze, nach System und Tabelle gruppiert, maschinenlesbar (DSGVO Art. 20).\n"
+        in readme
+    )
