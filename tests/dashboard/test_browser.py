@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from connectors.sql.sample import create_sample_schema, sample_config, seed_sample
 from dsr.staff import totp
@@ -345,3 +346,50 @@ def test_an_approver_verifies_the_audit_chain(live_server: Any, page: Any) -> No
     assert text(page.locator("#verify-result")).startswith("✔ The chain is intact:")
     assert page.get_by_label("Action").input_value() == "staff."  # the filter is kept
     check_page(page, "dashboard-14-audit")
+
+
+def test_a_running_job_refreshes_on_the_page_without_a_reload(live_server: Any, page: Any) -> None:
+    agent = make_staff("agent")
+    request = make_request(email="jane.doe@example.com", type="erasure", status=Status.IN_PROGRESS)
+    crm = System.objects.create(key="crm", name="CRM", connector="sql", config={})
+    job = ConnectorJob.objects.create(request=request, system=crm, action="erase", status=JobStatus.RUNNING)
+    sign_in(page, live_server.url, agent)
+    page.goto(f"{live_server.url}/dashboard/requests/{request.pk}/")
+    page.get_by_label("Internal note").fill("typing while the job runs")
+    assert text(page.locator('#jobs tr[data-system="crm"] .badge')) == "Running"
+    check_page(page, "dashboard-16-detail-job-running")
+
+    ConnectorJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED, records_found=3, records_erased=3, records_retained=0
+    )
+    expect(page.locator('#jobs tr[data-system="crm"] .badge')).to_have_text("Succeeded", timeout=15_000)
+    row = page.locator('#jobs tr[data-system="crm"]')
+    assert text(row.locator('[data-field="records_erased"]')) == "3"
+    assert text(page.locator("#jobs-live")) == "CRM: Succeeded"
+    expect(page.locator("#jobs-live-done")).to_be_visible()
+    # No reload: what the person was typing is still there.
+    assert page.get_by_label("Internal note").input_value() == "typing while the job runs"
+    check_page(page, "dashboard-17-detail-job-refreshed")
+
+
+def test_a_staff_member_chooses_the_time_zone_of_their_dashboard(live_server: Any, page: Any) -> None:
+    admin = make_staff("admin")
+    request = make_request(email="sam@example.org", jurisdiction="US-CA")
+    sign_in(page, live_server.url, admin)
+    page.get_by_role("link", name="Settings").click()
+    assert "DSR_ENV" in text(page.locator("#settings"))
+    check_page(page, "dashboard-18-settings")
+
+    page.get_by_role("link", name="Preferences").click()
+    page.get_by_label("Show times in").select_option("America/Los_Angeles")
+    page.get_by_role("button", name="Save").click()
+    assert text(page.locator(".messages")) == "Preferences saved."
+    assert "shown in America/Los_Angeles" in text(page.locator("#time-zone-now"))
+    check_page(page, "dashboard-19-preferences")
+
+    page.goto(f"{live_server.url}/dashboard/requests/{request.pk}/")
+    received = timezone.localtime(request.received_at, deadlines.zone_for("US-CA"))
+    assert text(page.locator("#summary time")) == received.strftime("%Y-%m-%d %H:%M ") + received.tzname()
+    due = deadlines.legal_date(jurisdiction="US-CA", at=request.due_at).isoformat()
+    assert text(page.locator("#deadline .deadline")) == due
+    assert text(page.locator("#due-explanation")).startswith(f"due {due}: ")
