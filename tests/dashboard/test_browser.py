@@ -367,6 +367,8 @@ def test_a_running_job_refreshes_on_the_page_without_a_reload(live_server: Any, 
     assert text(row.locator('[data-field="records_erased"]')) == "3"
     assert text(page.locator("#jobs-live")) == "CRM: Succeeded"
     expect(page.locator("#jobs-live-done")).to_be_visible()
+    expect(page.get_by_role("button", name="Stop live updates")).to_be_hidden()
+    expect(page.locator("#jobs-live-running")).to_be_hidden()
     # No reload: what the person was typing is still there.
     assert page.get_by_label("Internal note").input_value() == "typing while the job runs"
     check_page(page, "dashboard-17-detail-job-refreshed")

@@ -47,8 +47,10 @@
     stopped = true;
     if (timer) clearTimeout(timer);
     if (toggle) toggle.hidden = true;
-    if (done && live) {
+    if (done) {
+      const running = document.getElementById("jobs-live-running");
       const note = document.getElementById("jobs-live-done");
+      if (running) running.hidden = true;
       if (note) note.hidden = false;
     }
   };
