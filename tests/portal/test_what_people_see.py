@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dsr.notifications.services import email_send_status, status_signature
 from dsr.portal.rights import collation_key
@@ -18,6 +18,14 @@ from dsr.workflow.models import ConnectorJob, JobStatus, Status
 from tests.factories import RequestFactory, SystemFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():  # type: ignore[no-untyped-def]
+    # LocaleMiddleware leaves the last request's language active in this thread; a German page
+    # here must not make the next module's plain function calls German.
+    yield
+    translation.deactivate()
 
 
 def _status_page(client: Client, request, **headers) -> str:  # type: ignore[no-untyped-def]
