@@ -132,6 +132,9 @@ class Page:
             "staff-role": (f"/dashboard/staff/{w.colleague.pk}/role/", {"role": "approver"}),
             "staff-reset-2fa": (f"/dashboard/staff/{w.colleague.pk}/reset-2fa/", {}),
             "settings": ("/dashboard/settings/", None),
+            "jobs-json": (f"/dashboard/requests/{s}/jobs.json", None),
+            "preferences": ("/dashboard/preferences/", None),
+            "preferences-save": ("/dashboard/preferences/", {"time_zone": "Europe/Paris"}),
         }[self.name]
 
 
@@ -162,7 +165,10 @@ PAGES = [
     Page("audit", "GET", EVERYONE),
     Page("audit-verify", "POST", DECIDERS),
     Page("staff", "GET", ADMIN),
-    Page("staff-create", "POST", ADMIN),
+    Page("settings", "GET", ADMIN),
+    Page("jobs-json", "GET", EVERYONE),
+    Page("preferences", "GET", EVERYONE),
+    Page("preferences-save", "POST", EVERYONE),
     Page("staff-role", "POST", ADMIN),
     Page("staff-reset-2fa", "POST", ADMIN),
     Page("settings", "GET", ADMIN),
@@ -179,7 +185,7 @@ def _check_allowed_page(page: Page, response: Any, w: World) -> None:
     redirected = {
         "bulk-approve", "bulk-deny", "bulk-assign", "approve", "deny", "cancel", "extend", "assign", "note",
         "task-add", "task-done", "retry", "system-check", "system-toggle", "staff-create", "staff-role",
-        "staff-reset-2fa",
+        "staff-reset-2fa", "preferences-save",
     }  # fmt: skip
     assert response.status_code == (302 if name in redirected else 200)
     if name == "queue":
@@ -255,6 +261,12 @@ def _check_allowed_page(page: Page, response: Any, w: World) -> None:
         assert not TotpDevice.objects.filter(user=w.colleague).exists()
     elif name == "settings":
         assert "DSR_DUE_SOON_DAYS" in response.content.decode()
+    elif name == "jobs-json":
+        assert response.json()["jobs"][0]["status"] == "failed"
+    elif name == "preferences":
+        assert "Show times in" in response.content.decode()
+    elif name == "preferences-save":
+        assert StaffProfile.objects.filter(time_zone="Europe/Paris").count() == 1
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
