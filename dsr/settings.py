@@ -14,6 +14,7 @@ import json
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from celery.schedules import crontab
@@ -128,6 +129,7 @@ MIDDLEWARE = [
     "dsr.staff.sessions.StaffSessionTimeoutMiddleware",  # idle and absolute session limits
     "dsr.security.AdminLoginThrottleMiddleware",  # the admin's login shares the DSR_LOGIN_* throttle
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dsr.staff.middleware.StaffTimeZoneMiddleware",  # dashboard times in the staff member's zone
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: sees the final status
 ]
@@ -184,6 +186,9 @@ LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "
 LOCALE_PATHS = [_shipped("locale")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Our locale formats (dsr/formats/<lang>/formats.py) override Django's where the product wants
+# another style: English dates read "15 January 2027", not "Jan. 15, 2027".
+FORMAT_MODULE_PATH = ["dsr.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -345,6 +350,15 @@ DSR_CONTROLLER_NAME = env.str("DSR_CONTROLLER_NAME", default="DSR Hub")
 # --- Dashboard ----------------------------------------------------------------------------------
 # "Due soon" in the queue's badges and the daily digest.
 DSR_DUE_SOON = timedelta(days=env.int("DSR_DUE_SOON_DAYS", default=7))
+# Time zone the dashboard shows times in (received, audit events) for staff who chose none in their
+# preferences. Legal dates (due, acknowledgement, extension) always use the jurisdiction's calendar.
+DSR_STAFF_TIME_ZONE = env.str("DSR_STAFF_TIME_ZONE", default="UTC")
+try:
+    ZoneInfo(DSR_STAFF_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError) as _exc:
+    raise ImproperlyConfigured(
+        f"DSR_STAFF_TIME_ZONE: unknown IANA time zone {DSR_STAFF_TIME_ZONE!r}"
+    ) from _exc
 # Staff login throttle (password and two-factor steps): failures allowed per window, per username
 # and per client IP, counted in the cache (use a shared cache such as Redis in production).
 DSR_LOGIN_MAX_FAILURES_PER_USER = env.int("DSR_LOGIN_MAX_FAILURES_PER_USER", default=5)

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dsr.staff.models import Role
@@ -158,9 +157,9 @@ class ReportForm(forms.Form):
         choices=[("ccpa", _("California consumers (CCPA)")), ("all", _("All individuals"))],
     )
 
-    def year_or_default(self) -> int:
-        # §7102 covers the previous calendar year.
-        return (self.cleaned_data.get("year") if self.is_valid() else None) or timezone.now().year - 1
+    def year_or_default(self, default: int) -> int:
+        # The default is chosen by reports.ccpa_default_year (year to date, else the last year).
+        return (self.cleaned_data.get("year") if self.is_valid() else None) or default
 
     def scope_or_default(self) -> str:
         return (self.cleaned_data.get("scope") if self.is_valid() else None) or "ccpa"
@@ -175,3 +174,12 @@ class StaffCreateForm(forms.Form):
 
 class StaffRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label=_("Show times in"), required=False)
+
+    def __init__(self, *args: Any, zones: list[str], default: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        label = str(_("Default (%(zone)s)")) % {"zone": default}
+        self.fields["time_zone"].choices = [("", label), *[(z, z) for z in zones]]  # type: ignore[attr-defined]

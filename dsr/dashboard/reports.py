@@ -13,6 +13,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, QuerySet
@@ -154,6 +155,35 @@ class CcpaRow:
     withdrawn: int = 0
     median_days: float | None = None
     mean_days: float | None = None
+
+
+def _ccpa_requests(scope: str) -> Any:
+    qs = DataSubjectRequest.objects.all()
+    return qs.filter(regime="CCPA") if scope == "ccpa" else qs
+
+
+def ccpa_years(*, scope: str = "ccpa", now: datetime | None = None) -> list[int]:
+    """Calendar years (California time) with at least one request in ``scope``, newest first,
+    always including the current year: the choices of the report's year selector."""
+    now = now or timezone.now()
+    current = now.astimezone(CCPA_TIMEZONE).year
+    first = _ccpa_requests(scope).order_by("received_at").values_list("received_at", flat=True).first()
+    oldest = first.astimezone(CCPA_TIMEZONE).year if first is not None else current
+    return list(range(current, min(oldest, current) - 1, -1))
+
+
+def ccpa_default_year(*, scope: str = "ccpa", now: datetime | None = None) -> int:
+    """The year a privacy lead expects to see first: the current calendar year to date when it has
+    requests, else the last complete year when that has some (the one §7102 asks to publish by
+    1 July), else the current year."""
+    now = now or timezone.now()
+    current = now.astimezone(CCPA_TIMEZONE).year
+    for year in (current, current - 1):
+        start = datetime(year, 1, 1, tzinfo=CCPA_TIMEZONE)
+        end = datetime(year + 1, 1, 1, tzinfo=CCPA_TIMEZONE)
+        if _ccpa_requests(scope).filter(received_at__gte=start, received_at__lt=end).exists():
+            return year
+    return current
 
 
 def ccpa_metrics(*, year: int, scope: str = "ccpa") -> list[CcpaRow]:

@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from dsr.audit.models import AuditEvent
 from dsr.systems.models import System
-from dsr.workflow.models import TERMINAL_STATUSES, ConnectorJob, DataSubjectRequest, JobStatus
+from dsr.workflow.models import (
+    JOB_TERMINAL,
+    TERMINAL_STATUSES,
+    ConnectorJob,
+    DataSubjectRequest,
+    JobStatus,
+    Status,
+)
 
 
 def open_requests() -> QuerySet[DataSubjectRequest]:
@@ -185,3 +192,35 @@ def assignable_staff() -> list[Any]:
 
     users = get_user_model().objects.filter(is_active=True, staff__isnull=False).select_related("staff")
     return [u for u in users.order_by("username") if has_permission(u, "request.work")]
+
+
+def request_is_live(*, request: DataSubjectRequest) -> bool:
+    """True while work may still change what the detail page shows: the request is in progress
+    (or waits for staff) and a job has not finished. The page polls only then."""
+    if request.status not in (Status.IN_PROGRESS, Status.ACTION_REQUIRED):
+        return False
+    return request.jobs.exclude(status__in=JOB_TERMINAL).exists()
+
+
+def request_job_status(*, request: DataSubjectRequest) -> dict[str, Any]:
+    """The request's status and each job's state and counts, as the detail page shows them."""
+    jobs = request.jobs.select_related("system").order_by("system__name")
+    return {
+        "status": request.status,
+        "status_display": str(request.get_status_display()),
+        "live": request_is_live(request=request),
+        "jobs": [
+            {
+                "id": job.pk,
+                "system": job.system.name,
+                "status": job.status,
+                "status_display": str(job.get_status_display()),
+                "records_found": job.records_found,
+                "records_erased": job.records_erased,
+                "records_retained": job.records_retained,
+                "attempts": job.attempts,
+                "error": job.error,
+            }
+            for job in jobs
+        ],
+    }

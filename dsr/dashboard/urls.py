@@ -21,6 +21,7 @@ urlpatterns = [
     path("bulk/", views.queue_bulk_view, name="queue_bulk"),
     path("export.csv", views.queue_export_view, name="queue_export"),
     path("requests/<uuid:request_id>/", views.request_detail_view, name="request"),
+    path("requests/<uuid:request_id>/jobs.json", views.request_jobs_json_view, name="request_jobs_json"),
     path("requests/<uuid:request_id>/approve/", views.request_approve_view, name="request_approve"),
     path("requests/<uuid:request_id>/deny/", views.request_deny_view, name="request_deny"),
     path("requests/<uuid:request_id>/cancel/", views.request_cancel_view, name="request_cancel"),
@@ -49,6 +50,7 @@ urlpatterns = [
     path("staff/<int:user_id>/role/", views.staff_role_view, name="staff_role"),
     path("staff/<int:user_id>/reset-2fa/", views.staff_reset_2fa_view, name="staff_reset_2fa"),
     path("settings/", views.settings_view, name="settings"),
+    path("preferences/", views.preferences_view, name="preferences"),
 ]
 
 # Staff intake and troubleshooting (issue 17): backlog import, test requests, diagnostics bundle.

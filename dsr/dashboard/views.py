@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.views import PasswordChangeView
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -55,6 +55,7 @@ from dsr.dashboard.forms import (
     StaffRoleForm,
     TaskDoneForm,
     TaskForm,
+    TimeZoneForm,
 )
 from dsr.dashboard.models import ManualTask
 from dsr.exports.csvsafe import csv_row_safe
@@ -62,9 +63,10 @@ from dsr.exports.models import AccessPackage
 from dsr.exports.views import package_response
 from dsr.staff import tokens
 from dsr.staff import twofactor as totp
+from dsr.staff.middleware import staff_time_zone
 from dsr.staff.models import Role, StaffTOTPDevice
 from dsr.staff.roles import has_permission, mask_email, role_of
-from dsr.staff.services import staff_create
+from dsr.staff.services import staff_create, staff_set_time_zone, staff_time_zones
 from dsr.systems.models import System
 from dsr.systems.services import system_set_enabled
 from dsr.workflow import services as workflow
@@ -461,6 +463,7 @@ def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
         "note_form": NoteForm(),
         "task_form": TaskForm(),
         "revealed": None,
+        "live": selectors.request_is_live(request=dsr),
     }
 
 
@@ -469,6 +472,15 @@ def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
 def request_detail_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
     return _page(request, "dashboard/request.html", _detail_context(request, dsr))
+
+
+@never_cache
+@require_GET
+@staff_view("request.view")
+def request_jobs_json_view(request: HttpRequest, request_id: uuid.UUID) -> JsonResponse:
+    """The request's status and its jobs, for the detail page's live refresh (jobs.js)."""
+    dsr = request_get_for_staff(user=request.user, request_id=request_id)
+    return JsonResponse(selectors.request_job_status(request=dsr))
 
 
 def _back(request_id: uuid.UUID) -> HttpResponse:
@@ -703,7 +715,8 @@ def system_toggle_view(request: HttpRequest, key: str) -> HttpResponse:
 @staff_view("report.view")
 def reports_view(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
-    year, scope = form.year_or_default(), form.scope_or_default()
+    scope = form.scope_or_default()
+    year = form.year_or_default(reports.ccpa_default_year(scope=scope))
     now = timezone.now()
     months = reports.requests_per_month(months=12, now=now)
     labels = [m.month.strftime("%b %y") for m in months]
@@ -732,6 +745,8 @@ def reports_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "year": year,
+            "years": reports.ccpa_years(scope=scope, now=now),
+            "current_year": now.astimezone(reports.CCPA_TIMEZONE).year,
             "scope": scope,
             "chart_by_type": by_type,
             "chart_by_outcome": by_outcome,
@@ -749,7 +764,8 @@ def reports_view(request: HttpRequest) -> HttpResponse:
 @staff_view("report.view")
 def report_ccpa_csv_view(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
-    year, scope = form.year_or_default(), form.scope_or_default()
+    scope = form.scope_or_default()
+    year = form.year_or_default(reports.ccpa_default_year(scope=scope))
     rows = reports.ccpa_metrics(year=year, scope=scope)
     response = HttpResponse(reports.ccpa_csv(rows=rows, year=year), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ccpa-7102-metrics-{year}-{scope}.csv"'
@@ -760,7 +776,8 @@ def report_ccpa_csv_view(request: HttpRequest) -> HttpResponse:
 @staff_view("report.view")
 def report_ccpa_html_view(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
-    year, scope = form.year_or_default(), form.scope_or_default()
+    scope = form.scope_or_default()
+    year = form.year_or_default(reports.ccpa_default_year(scope=scope))
     rows = reports.ccpa_metrics(year=year, scope=scope)
     response = HttpResponse(
         reports.ccpa_snippet(rows=rows, year=year, scope=scope), content_type="text/html; charset=utf-8"
@@ -908,3 +925,29 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         ("DEFAULT_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
     ]
     return _page(request, "dashboard/settings.html", {"values": values})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("request.view")
+def preferences_view(request: HttpRequest) -> HttpResponse:
+    """Each staff member's own preferences: the time zone their dashboard shows times in."""
+    zones = staff_time_zones()
+    form = TimeZoneForm(
+        request.POST if request.method == "POST" else None,
+        zones=zones,
+        default=settings.DSR_STAFF_TIME_ZONE,
+        initial={"time_zone": request.user.staff.time_zone},  # type: ignore[union-attr]
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            staff_set_time_zone(
+                user=request.user, time_zone=form.cleaned_data["time_zone"], actor=actor(request.user)
+            )
+            messages.success(request, _("Preferences saved."))
+            return redirect("dashboard:preferences")
+        messages.error(request, _form_errors(form))
+    return _page(
+        request,
+        "dashboard/preferences.html",
+        {"form": form, "zone": staff_time_zone(request.user), "now": timezone.now()},
+    )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from dsr.systems.inventory import DPA_STATUSES, EEA_COUNTRIES, NEVER_DISCLOSE_KINDS
 
@@ -168,7 +169,33 @@ def cover_context(
         "third_party_removed": [w for w in withheld if w.kind == "third_party"],
         "third_country_recipients": [(v, r) for v in with_data for r in v.recipients if r.third_country],
         "html_rows_per_table": _html_rows_limit(),
+        "gdpr": gdpr_abbreviation(request.regime),
+        "portability_citation": portability_citation(request.regime),
+        # Only the files that are in the zip are listed: no csv/ without a table to put in it.
+        "has_csv": any(item.tables for item in systems),
     }
+
+
+def gdpr_abbreviation(regime: str) -> str:
+    """The GDPR's name in citations, as readers of the language know it: DSGVO in German, RGPD in
+    French and Spanish (UK GDPR for the UK regime, which is not translated)."""
+    if regime == "UK_GDPR":
+        return "UK GDPR"
+    return pgettext("abbreviation of the General Data Protection Regulation", "GDPR")
+
+
+def portability_citation(regime: str) -> str:
+    """The provision that makes data.json a portable copy, in the request's own regime."""
+    if regime == "CCPA":
+        return "Cal. Civ. Code §1798.100(d)"
+    if regime == "LGPD":
+        return "LGPD Art. 18(V)"
+    if is_ccpa_family(regime):
+        from dsr.workflow import deadlines
+
+        found = deadlines.default_rules().regimes.get(regime)
+        return found.law if found is not None else ""
+    return f"{gdpr_abbreviation(regime)} Art. 20"
 
 
 def _html_rows_limit() -> int:

@@ -7,13 +7,15 @@ only words them.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from dsr.workflow import deadlines
 from dsr.workflow.models import UNVERIFIED_TYPES, RequestType
@@ -140,17 +142,38 @@ def jurisdiction_name(code: str) -> str:
         return code
 
 
+def collation_key(text: str, language: str) -> tuple[str, str]:
+    """A sort key that orders names as a reader of ``language`` expects: accents and case count
+    only to break ties, so "Österreich" sorts with the O's and "Écosse" with the E's, not after Z.
+
+    Pure Python on purpose (Unicode decomposition + casefold): ``locale.strxfrm`` depends on the
+    process-wide locale and on which locales the host has installed, and PyICU needs ICU built
+    into the image. Spanish keeps "ñ" as its own letter after "n" (RAE alphabet).
+    """
+    folded = text.casefold()
+    if language.startswith("es"):
+        folded = folded.replace("ñ", "n\U0010ffff")
+    base = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    return (base, folded)
+
+
+def _sorted_names(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    language = get_language() or "en"
+    return sorted(pairs, key=lambda item: collation_key(item[1], language))
+
+
 def country_choices() -> list[tuple[str, str]]:
     """Countries (US states folded into "United States", chosen in the state list; other
     subdivisions with a law of their own, such as Quebec, listed as places of their own), sorted by
-    their name in the active language."""
+    their name in the active language with that language's alphabetical order (see
+    ``collation_key``)."""
     codes = {"US" if j.code.startswith("US-") else j.code for j in deadlines.supported_jurisdictions()}
-    return sorted(((code, jurisdiction_name(code)) for code in codes), key=lambda item: item[1])
+    return _sorted_names((code, jurisdiction_name(code)) for code in codes)
 
 
 def state_choices() -> list[tuple[str, str]]:
     states = [j.code for j in deadlines.supported_jurisdictions() if j.code.startswith("US-")]
-    return sorted(((code, jurisdiction_name(code)) for code in states), key=lambda item: item[1])
+    return _sorted_names((code, jurisdiction_name(code)) for code in states)
 
 
 def period_text(period: deadlines.Period) -> str:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.http import Http404
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dsr.notifications.services import status_signature_check
-from dsr.workflow.models import Action, ConnectorJob, DataSubjectRequest, JobStatus, Status
+from dsr.workflow import deadlines
+from dsr.workflow.models import Action, ConnectorJob, DataSubjectRequest, JobStatus, KeptRecords, Status
 
 
 def request_get_for_status_link(*, reference: str, signature: str) -> DataSubjectRequest:
@@ -31,13 +31,20 @@ class TimelineEntry:
     system: str
     state: str  # "done", "pending", "problem", "cancelled": drives the icon and colour
     text: str
+    kept: tuple[KeptRecords, ...] = field(default=())  # what an erasure kept, why, for how long
 
 
-def _done_text(job: ConnectorJob) -> str:
+def _done_text(job: ConnectorJob, request: DataSubjectRequest) -> str:
     """ "Deleted on 2 December 2026; 2 records kept because the law requires it" ("Opted out on
     2 December 2026" for an opt-out: its records are suppressed, not deleted)."""
     found = job.records_found or 0
-    when = date_format(timezone.localtime(job.finished_at), "j F Y") if job.finished_at else ""
+    when = ""
+    if job.finished_at:
+        try:
+            day = deadlines.legal_date(jurisdiction=request.jurisdiction, at=job.finished_at)
+        except deadlines.UnknownJurisdiction:
+            day = job.finished_at.date()
+        when = date_format(day, "DATE_FORMAT")
     if not found:
         return _("No data about you found (checked on %(date)s)") % {"date": when}
     if job.action == Action.ACCESS:
@@ -62,7 +69,8 @@ def request_timeline(*, request: DataSubjectRequest) -> list[TimelineEntry]:
     entries = []
     for job in request.jobs.select_related("system").order_by("system__name"):
         if job.status == JobStatus.SUCCEEDED:
-            entries.append(TimelineEntry(job.system.name, "done", _done_text(job)))
+            kept = tuple(job.kept_records) if job.action == Action.ERASE else ()
+            entries.append(TimelineEntry(job.system.name, "done", _done_text(job, request), kept))
         elif job.status == JobStatus.FAILED:
             entries.append(
                 TimelineEntry(job.system.name, "problem", _("Delayed: our team is looking into it"))
@@ -112,3 +120,37 @@ def status_explanation(*, request: DataSubjectRequest) -> str:
         Status.CANCELLED: _("The request was cancelled."),
     }
     return str(texts[Status(request.status)])
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    label: str
+    state: str  # "done", "current" or "todo"
+
+
+def request_progress(*, request: DataSubjectRequest) -> list[ProgressStep]:
+    """Received → confirmed → in progress → done, with the step the request is at marked current.
+
+    A request that ended another way (denied, expired, cancelled) shows that outcome as its last
+    step, so the indicator never claims "done" for work that was not done.
+    """
+    labels = [_("Received"), _("Confirmed"), _("In progress"), _("Done")]
+    at = {
+        Status.PENDING_VERIFICATION: 0,
+        Status.AWAITING_APPROVAL: 1,
+        Status.IN_PROGRESS: 2,
+        Status.ACTION_REQUIRED: 2,
+        Status.COMPLETED: 3,
+    }
+    status = Status(request.status)
+    if status in at:
+        current = at[status]
+    else:  # denied, expired or cancelled: the outcome replaces "done"
+        reached = 2 if request.approved_at else (1 if request.verified_at else 0)
+        current = reached + 1
+        labels = [*labels[:current], str(status.label)]
+    steps = []
+    for index, label in enumerate(labels):
+        state = "done" if index < current else ("current" if index == current else "todo")
+        steps.append(ProgressStep(str(label), state))
+    return steps

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -41,6 +39,7 @@ from dsr.portal.forms import (
 from dsr.portal.rights import RIGHTS, jurisdiction_name, rights_offered, suggest_country
 from dsr.portal.selectors import (
     request_get_for_status_link,
+    request_progress,
     request_timeline,
     status_explanation,
     status_label,
@@ -97,14 +96,6 @@ def _status_path(request: DataSubjectRequest) -> str:
         "portal:status",
         kwargs={"reference": request.reference, "signature": status_signature(reference=request.reference)},
     )
-
-
-def _local_due_date(request: DataSubjectRequest) -> date:
-    """The due day as the rule table counts it: the local date in the jurisdiction's timezone."""
-    rules = deadlines.default_rules()
-    place = rules.jurisdiction(request.jurisdiction)
-    zone = place.timezone or rules.regimes[place.regime].timezone
-    return request.due_at.astimezone(ZoneInfo(zone)).date()
 
 
 @vary_on_headers("Sec-GPC")
@@ -329,7 +320,8 @@ def status(request: HttpRequest, reference: str, signature: str) -> HttpResponse
             "explanation": status_explanation(request=dsr),
             "status_label": status_label(request=dsr),
             "timeline": request_timeline(request=dsr),
-            "due_on": _local_due_date(dsr),
+            "progress": request_progress(request=dsr),
+            "due_on": deadlines.legal_date(jurisdiction=dsr.jurisdiction, at=dsr.due_at),
             "is_open": not dsr.is_terminal,
             "download_url": download_url,
             "has_agent": AuthorizedAgent.objects.filter(request=dsr).exists(),

@@ -23,6 +23,8 @@ class Role(models.TextChoices):
 class StaffProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
     role = models.CharField(max_length=10, choices=Role.choices)
+    # IANA zone the dashboard shows times in (received, audit events); empty: DSR_STAFF_TIME_ZONE.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"

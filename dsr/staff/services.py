@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import zoneinfo
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -29,3 +32,21 @@ def staff_create(
     )
     clear = token_create(user=user, actor=actor)[1] if token else None
     return profile, clear
+
+
+def staff_time_zones() -> list[str]:
+    """Every IANA zone name this machine knows, sorted: the choices of the time-zone preference."""
+    return sorted(zoneinfo.available_timezones())
+
+
+@transaction.atomic
+def staff_set_time_zone(*, user: Any, time_zone: str, actor: str) -> StaffProfile:
+    """Store the zone the dashboard shows ``user``'s times in; an empty value uses the default
+    (``DSR_STAFF_TIME_ZONE``). Raises ``ValueError`` for a zone that does not exist."""
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        raise ValueError(f"unknown time zone {time_zone!r}")
+    profile = StaffProfile.objects.select_for_update().get(user=user)
+    profile.time_zone = time_zone
+    profile.save(update_fields=["time_zone"])
+    audit_record(actor=actor, action="staff.time_zone_set", data={"time_zone": time_zone or "default"})
+    return profile

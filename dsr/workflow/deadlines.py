@@ -732,6 +732,28 @@ def default_rules() -> Rules:
 # Lookups
 
 
+def zone_for(jurisdiction: str, *, rules: Rules | None = None) -> ZoneInfo:
+    """The time zone whose calendar the rule table counts a jurisdiction's days in.
+
+    The jurisdiction's own ``timezone`` if the rules give one, else its regime's. Raises
+    :class:`UnknownJurisdiction` for a code the rules do not know.
+    """
+    rules = rules or default_rules()
+    place = rules.jurisdiction(jurisdiction)
+    return ZoneInfo(place.timezone or rules.regimes[place.regime].timezone)
+
+
+def legal_date(*, jurisdiction: str, at: datetime, rules: Rules | None = None) -> date:
+    """The calendar date of the instant ``at`` in ``jurisdiction``, as the rule table counts days.
+
+    A deadline is stored as the end of its local due day in UTC (23:59:59 in Los Angeles is
+    07:59:59 UTC the next day), so showing ``due_at`` in UTC names the wrong day: every legal date
+    shown to anyone (due, acknowledgement, extension) goes through this function.
+    """
+    _require_aware(at, "at")
+    return at.astimezone(zone_for(jurisdiction, rules=rules)).date()
+
+
 def supported_jurisdictions(*, rules: Rules | None = None) -> tuple[JurisdictionInfo, ...]:
     """``(code, name, regime)`` for every supported jurisdiction, sorted by code."""
     rules = rules or default_rules()

@@ -319,7 +319,14 @@ def _record(job: ConnectorJob, outcome: object) -> None:
             detail={
                 "per_category": dict(outcome.per_category),
                 "retained": [
-                    {"category": r.category, "count": r.count, "basis": r.basis} for r in outcome.retained
+                    # The inventory's retention is copied so the answer stays what it was then.
+                    {
+                        "category": r.category,
+                        "count": r.count,
+                        "basis": r.basis,
+                        "retention": job.system.retention,
+                    }
+                    for r in outcome.retained
                 ],
                 "notes": outcome.notes,
                 "dry_run": outcome.dry_run,

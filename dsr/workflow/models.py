@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -191,6 +192,52 @@ class ConnectorJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.system_id} for {self.request_id}"
+
+    @property
+    def kept_records(self) -> list[KeptRecords]:
+        """What an erasure kept on purpose, per table or category, with its legal basis and how
+        long it is kept (GDPR Art. 17(3), CCPA §1798.105(d)): what the person and staff are told.
+
+        Read from ``detail["retained"]`` as the worker stored it; ``retention`` falls back to the
+        system's inventory for jobs finished before it was stored. A count without detail (an old
+        job) gives one entry without a category or basis.
+        """
+        if not self.records_retained:
+            return []
+        inventory = self.system.retention if self.system_id else ""
+        items = [
+            KeptRecords(
+                system=self.system.name,
+                category=str(item.get("category") or ""),
+                count=int(item.get("count") or 0),
+                basis=str(item.get("basis") or ""),
+                retention=str(item.get("retention") or inventory),
+            )
+            for item in (self.detail or {}).get("retained", [])
+            if isinstance(item, dict) and item.get("count")
+        ]
+        if not items:
+            items = [
+                KeptRecords(
+                    system=self.system.name,
+                    category="",
+                    count=self.records_retained,
+                    basis="",
+                    retention=inventory,
+                )
+            ]
+        return items
+
+
+@dataclass(frozen=True)
+class KeptRecords:
+    """Records an erasure kept: ``count`` rows of ``category`` in ``system``, why and for how long."""
+
+    system: str
+    category: str
+    count: int
+    basis: str
+    retention: str
 
 
 class AuthorizedAgent(models.Model):

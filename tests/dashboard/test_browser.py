@@ -1,6 +1,7 @@
 """The privacy team works the dashboard in headless Chromium: sign in with a password and a TOTP
 code, work the queue, approve, deny, extend, retry a failed system, check system health, read the
-reports and verify the audit chain. Screenshots go to artifacts/screenshots/dashboard-*.png.
+reports and verify the audit chain. Every page is checked with axe-core (no serious or critical
+violation) and saved as a screenshot under artifacts/screenshots/dashboard-*.png.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from connectors.sql.sample import create_sample_schema, sample_config, seed_sample
 from dsr.staff import twofactor as totp
@@ -23,7 +25,7 @@ from dsr.workflow import deadlines
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
 from dsr.workflow.services import email_blind_index
 from tests.dashboard.conftest import PASSWORD, make_staff
-from tests.support.browser import screenshot
+from tests.support.axe import check_page
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are
 # still synchronous and safe.
@@ -88,9 +90,11 @@ def sign_in(page: Any, base: str, user: Any, *, shot: str | None = None) -> None
     page.get_by_label("Username").fill(user.get_username())
     page.get_by_label("Password").fill(PASSWORD)
     if shot:
-        screenshot(page, shot)
+        check_page(page, shot)
     page.get_by_role("button", name="Continue").click()
     assert page.locator("h1").inner_text() == "Two-factor authentication"
+    if shot:
+        check_page(page, shot + "-code")
     secret = TotpDevice.objects.get(user=user).secret
     page.get_by_label("6-digit code from your authenticator app, or a backup code").fill(
         totp.code_at(secret, time.time())
@@ -117,7 +121,7 @@ def test_an_approver_works_the_queue_filters_searches_and_assigns_in_bulk(
     badge = page.locator(f'tr[data-reference="{overdue.reference}"] .badge')
     assert text(badge).startswith("overdue")
     assert "l***@example.com" in text(page.locator("#queue"))
-    screenshot(page, "dashboard-02-queue")
+    check_page(page, "dashboard-02-queue")
 
     page.get_by_label("Overdue").check()
     page.get_by_role("button", name="Filter").click()
@@ -131,7 +135,7 @@ def test_an_approver_works_the_queue_filters_searches_and_assigns_in_bulk(
     assert page.locator("#queue tbody tr").evaluate_all("rows => rows.map(r => r.dataset.reference)") == [
         soon.reference
     ]
-    screenshot(page, "dashboard-03-queue-search-by-email")
+    check_page(page, "dashboard-03-queue-search-by-email")
 
     page.goto(live_server.url + "/dashboard/")
     page.get_by_label(f"Select {overdue.reference}").check()
@@ -145,7 +149,7 @@ def test_an_approver_works_the_queue_filters_searches_and_assigns_in_bulk(
     page.get_by_label("Assignee").first.select_option("alice")
     page.get_by_role("button", name="Filter").click()
     assert page.locator("#queue tbody tr").count() == 2
-    screenshot(page, "dashboard-04-queue-assigned-to-alice")
+    check_page(page, "dashboard-04-queue-assigned-to-alice")
 
 
 def test_an_approver_approves_a_request_and_the_warehouse_is_processed(
@@ -157,7 +161,7 @@ def test_an_approver_approves_a_request_and_the_warehouse_is_processed(
     page.get_by_role("link", name=request.reference).click()
     assert text(page.locator("#masked-email")) == "j*******@example.com"
     assert "GDPR Art. 12(3)" in text(page.locator("#due-explanation"))
-    screenshot(page, "dashboard-05-detail-awaiting-approval")
+    check_page(page, "dashboard-05-detail-awaiting-approval")
 
     page.get_by_role("button", name="Approve").click()
     assert text(page.locator(".messages")) == "Approved: the systems are being processed."
@@ -169,7 +173,7 @@ def test_an_approver_approves_a_request_and_the_warehouse_is_processed(
     page.get_by_role("button", name="Reveal identity (audited)").click()
     assert "jane.doe@example.com" in text(page.locator("#identity-revealed"))
     assert "request.identity_revealed" in text(page.locator("#audit-trail"))
-    screenshot(page, "dashboard-06-detail-approved-and-revealed")
+    check_page(page, "dashboard-06-detail-approved-and-revealed")
 
 
 def test_an_approver_denies_a_request_with_a_reason(
@@ -184,14 +188,14 @@ def test_an_approver_denies_a_request_with_a_reason(
     page.get_by_label("Message to the person").fill(
         "The request came from an address the account never used."
     )
-    screenshot(page, "dashboard-07-deny-form")
+    check_page(page, "dashboard-07-deny-form")
     page.get_by_role("button", name="Deny the request").click()
     assert text(page.locator("#status")) == "Denied"
     request.refresh_from_db()
     assert (request.status, request.deny_reason) == (Status.DENIED, "fraud")
     assert [m.subject for m in mailoutbox] == [f"Your request {request.reference} could not be fulfilled"]
     assert "Request denied (reasons sent)" in text(page.locator("#timeline"))
-    screenshot(page, "dashboard-08-denied")
+    check_page(page, "dashboard-08-denied")
 
 
 def test_an_approver_extends_the_deadline_and_the_person_gets_the_notice(
@@ -217,7 +221,7 @@ def test_an_approver_extends_the_deadline_and_the_person_gets_the_notice(
     assert notice.to == ["jane.doe@example.com"]
     assert "twelve systems" in notice.body
     assert "Deadline extended (notice sent with the reasons)" in text(page.locator("#timeline"))
-    screenshot(page, "dashboard-09-extended")
+    check_page(page, "dashboard-09-extended")
 
     page.get_by_text("Extend the deadline…").click()
     page.get_by_label("Reason (sent to the person)").fill("Once more.")
@@ -240,7 +244,7 @@ def test_an_agent_retries_a_failed_system_and_the_request_completes(
     sign_in(page, live_server.url, agent)
     page.goto(f"{live_server.url}/dashboard/requests/{request.pk}/")
     assert text(page.locator('#jobs tr[data-system="warehouse"] .badge')) == "Failed"
-    screenshot(page, "dashboard-10-failed-job")
+    check_page(page, "dashboard-10-failed-job")
     page.get_by_role("button", name="Retry").click()
     assert text(page.locator(".messages")) == "The job is queued again."
     assert text(page.locator("#status")) == "Completed"
@@ -248,7 +252,7 @@ def test_an_agent_retries_a_failed_system_and_the_request_completes(
     page.get_by_role("textbox", name="Internal note").fill("Retried after the maintenance window.")
     page.get_by_role("button", name="Add note").click()
     assert "Retried after the maintenance window." in text(page.locator("#notes"))
-    screenshot(page, "dashboard-11-retried-and-completed")
+    check_page(page, "dashboard-11-retried-and-completed")
 
 
 def test_an_admin_checks_system_health_and_disables_a_system(
@@ -271,7 +275,7 @@ def test_an_admin_checks_system_health_and_disables_a_system(
     assert "table customers does not exist" in text(page.locator("#system-crm"))
     if hasattr(warehouse, "region"):
         assert "eu-central-1 (Frankfurt)" in text(page.locator("#system-warehouse"))
-    screenshot(page, "dashboard-12-systems-health")
+    check_page(page, "dashboard-12-systems-health")
     page.locator("#system-crm").get_by_role("button", name="Disable").click()
     assert System.objects.get(key="crm").enabled is False
     assert text(page.locator("#system-crm .badge").first) == "disabled"
@@ -283,7 +287,7 @@ def test_an_admin_checks_system_health_and_disables_a_system(
     page.get_by_label("Initial password").fill("a long and unusual passphrase")
     page.get_by_role("button", name="Add", exact=True).click()
     assert text(page.locator(".messages")) == "bob can sign in now and will set up two-factor authentication."
-    screenshot(page, "dashboard-15-staff")
+    check_page(page, "dashboard-15-staff")
 
 
 def test_the_reports_page_shows_charts_close_times_and_the_ccpa_metrics(live_server: Any, page: Any) -> None:
@@ -324,7 +328,7 @@ def test_the_reports_page_shows_charts_close_times_and_the_ccpa_metrics(live_ser
         "Requests to know", "3", "2", "1", "unverifiable: 1", "0", "0", "12.0", "15.3",
     ]  # fmt: skip
     assert page.locator("#ccpa-snippet").input_value().startswith('<table class="ccpa-metrics">')
-    screenshot(page, "dashboard-13-reports")
+    check_page(page, "dashboard-13-reports")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").click()
@@ -343,7 +347,7 @@ def test_an_approver_verifies_the_audit_chain(live_server: Any, page: Any) -> No
     page.get_by_role("button", name="Verify chain").click()
     assert text(page.locator("#verify-result")).startswith("✔ The chain is intact:")
     assert page.get_by_label("Action").input_value() == "staff."  # the filter is kept
-    screenshot(page, "dashboard-14-audit")
+    check_page(page, "dashboard-14-audit")
 
 
 def test_a_new_staff_member_scans_a_qr_code_keeps_backup_codes_and_makes_an_api_token(
@@ -360,7 +364,7 @@ def test_a_new_staff_member_scans_a_qr_code_keeps_backup_codes_and_makes_an_api_
     assert qr.is_visible()
     box = qr.bounding_box()
     assert box is not None and box["width"] >= 100  # large enough for a phone camera
-    screenshot(page, "dashboard-15-enrol-qr")
+    check_page(page, "dashboard-20-enrol-qr")
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_label("6-digit code from your authenticator app, or a backup code").fill(
         totp.code_at(secret, time.time())
@@ -369,15 +373,64 @@ def test_a_new_staff_member_scans_a_qr_code_keeps_backup_codes_and_makes_an_api_
     assert page.locator("h1").inner_text() == "Your backup codes"
     codes = page.locator("#backup-codes li").all_inner_texts()
     assert len(codes) == 10 and all(len(c) == 8 for c in codes)
-    screenshot(page, "dashboard-16-backup-codes")
+    check_page(page, "dashboard-21-backup-codes")
     page.get_by_role("link", name="I have saved them — continue").click()
     assert page.locator("h1").inner_text() == "Request queue"
     page.get_by_role("link", name=user.get_username()).click()
     page.get_by_role("button", name="Make a token").click()
     token = page.locator("#new-token").inner_text()
     assert len(token) == 64
-    screenshot(page, "dashboard-17-account-token")
+    check_page(page, "dashboard-22-account-token")
     page.reload()  # shown once: the page, seen again, no longer shows it
     assert page.locator("#new-token").count() == 0
     assert token[:15] in page.locator("table").inner_text()
     assert csp_errors == []
+
+
+def test_a_running_job_refreshes_on_the_page_without_a_reload(live_server: Any, page: Any) -> None:
+    agent = make_staff("agent")
+    request = make_request(email="jane.doe@example.com", type="erasure", status=Status.IN_PROGRESS)
+    crm = System.objects.create(key="crm", name="CRM", connector="sql", config={})
+    job = ConnectorJob.objects.create(request=request, system=crm, action="erase", status=JobStatus.RUNNING)
+    sign_in(page, live_server.url, agent)
+    page.goto(f"{live_server.url}/dashboard/requests/{request.pk}/")
+    page.get_by_label("Internal note").fill("typing while the job runs")
+    assert text(page.locator('#jobs tr[data-system="crm"] .badge')) == "Running"
+    check_page(page, "dashboard-16-detail-job-running")
+
+    ConnectorJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED, records_found=3, records_erased=3, records_retained=0
+    )
+    expect(page.locator('#jobs tr[data-system="crm"] .badge')).to_have_text("Succeeded", timeout=15_000)
+    row = page.locator('#jobs tr[data-system="crm"]')
+    assert text(row.locator('[data-field="records_erased"]')) == "3"
+    assert text(page.locator("#jobs-live")) == "CRM: Succeeded"
+    expect(page.locator("#jobs-live-done")).to_be_visible()
+    expect(page.get_by_role("button", name="Stop live updates")).to_be_hidden()
+    expect(page.locator("#jobs-live-running")).to_be_hidden()
+    # No reload: what the person was typing is still there.
+    assert page.get_by_label("Internal note").input_value() == "typing while the job runs"
+    check_page(page, "dashboard-17-detail-job-refreshed")
+
+
+def test_a_staff_member_chooses_the_time_zone_of_their_dashboard(live_server: Any, page: Any) -> None:
+    admin = make_staff("admin")
+    request = make_request(email="sam@example.org", jurisdiction="US-CA")
+    sign_in(page, live_server.url, admin)
+    page.get_by_role("link", name="Settings").click()
+    assert "DSR_ENV" in text(page.locator("#settings"))
+    check_page(page, "dashboard-18-settings")
+
+    page.get_by_role("link", name="Preferences").click()
+    page.get_by_label("Show times in").select_option("America/Los_Angeles")
+    page.get_by_role("button", name="Save").click()
+    assert text(page.locator(".messages")) == "Preferences saved."
+    assert "shown in America/Los_Angeles" in text(page.locator("#time-zone-now"))
+    check_page(page, "dashboard-19-preferences")
+
+    page.goto(f"{live_server.url}/dashboard/requests/{request.pk}/")
+    received = timezone.localtime(request.received_at, deadlines.zone_for("US-CA"))
+    assert text(page.locator("#summary time")) == received.strftime("%Y-%m-%d %H:%M ") + received.tzname()
+    due = deadlines.legal_date(jurisdiction="US-CA", at=request.due_at).isoformat()
+    assert text(page.locator("#deadline .deadline")) == due
+    assert text(page.locator("#due-explanation")).startswith(f"due {due}: ")

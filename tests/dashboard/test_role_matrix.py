@@ -149,6 +149,9 @@ class Page:
             ),
             "token-create": ("/dashboard/account/tokens/", {}),
             "backup-codes": ("/dashboard/account/backup-codes/", {}),
+            "jobs-json": (f"/dashboard/requests/{s}/jobs.json", None),
+            "preferences": ("/dashboard/preferences/", None),
+            "preferences-save": ("/dashboard/preferences/", {"time_zone": "Europe/Paris"}),
         }[self.name]
 
 
@@ -179,7 +182,10 @@ PAGES = [
     Page("audit", "GET", EVERYONE),
     Page("audit-verify", "POST", DECIDERS),
     Page("staff", "GET", ADMIN),
-    Page("staff-create", "POST", ADMIN),
+    Page("settings", "GET", ADMIN),
+    Page("jobs-json", "GET", EVERYONE),
+    Page("preferences", "GET", EVERYONE),
+    Page("preferences-save", "POST", EVERYONE),
     Page("staff-role", "POST", ADMIN),
     Page("staff-reset-2fa", "POST", ADMIN),
     Page("settings", "GET", ADMIN),
@@ -200,7 +206,7 @@ def _check_allowed_page(page: Page, response: Any, w: World) -> None:
     redirected = {
         "bulk-approve", "bulk-deny", "bulk-assign", "approve", "deny", "cancel", "extend", "assign", "note",
         "task-add", "task-done", "retry", "system-check", "system-toggle", "staff-create", "staff-role",
-        "staff-reset-2fa", "password", "token-create",
+        "staff-reset-2fa", "password", "token-create", "preferences-save",
     }  # fmt: skip
     assert response.status_code == (302 if name in redirected else 200)
     if name == "queue":
@@ -287,6 +293,12 @@ def _check_allowed_page(page: Page, response: Any, w: World) -> None:
         assert response["Location"] == "/dashboard/account/"
     elif name == "backup-codes":
         assert StaticToken.objects.filter(device__user=response.wsgi_request.user).count() == 10
+    elif name == "jobs-json":
+        assert response.json()["jobs"][0]["status"] == "failed"
+    elif name == "preferences":
+        assert "Show times in" in response.content.decode()
+    elif name == "preferences-save":
+        assert StaffProfile.objects.filter(time_zone="Europe/Paris").count() == 1
 
 
 def _half_signed_in(persona: str) -> Any:

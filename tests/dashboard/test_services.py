@@ -55,7 +55,7 @@ def test_extending_a_gdpr_request_adds_two_months_from_the_original_due_date_and
     [mail] = mailoutbox
     assert mail.to == ["jane.doe@example.com"]
     assert mail.subject == f"We need more time for your request {request.reference}"
-    assert "We will answer by 2027-02-02 at the latest." in mail.body
+    assert "We will answer by 2 February 2027 at the latest." in mail.body
     assert "Your data is held in twelve systems." in mail.body
     assert "Your data is held in twelve systems." in mail.alternatives[0][0]
 

@@ -95,10 +95,14 @@ def test_a_person_deletes_their_data_and_the_status_page_says_what_was_erased_an
     watch_until(page, "Completed")
 
     kept = len(seed.target_invoice_ids)
-    [entry] = page.get_by_test_id("timeline").locator("li").all()
+    [entry] = page.get_by_test_id("timeline").locator(":scope > li").all()
     assert text(entry).startswith("Warehouse: Deleted on ")
-    assert text(entry).endswith(f"; {kept} records kept because the law requires it")
+    assert f"; {kept} records kept because the law requires it " in text(entry)
+    # Which records were kept and on which basis (this warehouse's inventory names no retention).
+    basis = f"{kept} records kept from “invoices”. Why: Tax records kept 10 years (HGB §257, AO §147)."
+    assert text(entry.get_by_test_id("kept")) == basis
     assert page.get_by_test_id("status-explanation").inner_text() == "Your request is complete."
     check_page(page, "portal-e2e-05-erasure-completed")
     completed = smtp.wait_for(to=TARGET_EMAIL, subject_contains="is complete")
     assert f"/status/{request.reference}/" in completed.text
+    assert basis in completed.text

@@ -55,19 +55,19 @@ def test_a_german_package_has_its_cover_letter_and_the_art_15_section_in_german(
         '<h2 id="files-title">Die Dateien in diesem Paket</h2>',
     ):
         assert heading in html
-    assert f"Antwort auf Ihre Auskunftsanfrage {ref}, eingegangen am 5 März 2026." in text
+    assert f"Antwort auf Ihre Auskunftsanfrage {ref}, eingegangen am 5. März 2026." in text
     assert "Wir haben 3 Datensätze über Sie gespeichert." in text
     # The Art. 15 section: the supplementary information, citations unchanged.
     assert (
         "Wie es Artikel 15 der Datenschutz-Grundverordnung verlangt, erfahren Sie hier – zusätzlich zur "
         "Kopie der Daten selbst –, was wir mit Ihren personenbezogenen Daten tun, System für System."
     ) in text
-    assert "Wofür wir sie verwenden GDPR Art. 15(1)(a)" in text
+    assert "Wofür wir sie verwenden DSGVO Art. 15(1)(a)" in text
     assert (
         "Web shop: Order fulfilment; Customer support (Rechtsgrundlage: Contract (GDPR Art. 6(1)(b)))" in text
     )
-    assert "Welche Datenkategorien GDPR Art. 15(1)(b)" in text
-    assert "Wer sie erhält GDPR Art. 15(1)(c), 15(2)" in text
+    assert "Welche Datenkategorien DSGVO Art. 15(1)(b)" in text
+    assert "Wer sie erhält DSGVO Art. 15(1)(c), 15(2)" in text
     assert (
         "in unserem Auftrag betrieben von Shopware Hosting AG (Speicherort der Daten: EU (Frankfurt)); "
         "Parcel Express GmbH (DE); Helpdesk Cloud Inc. (US) außerhalb des EWR "
@@ -75,25 +75,25 @@ def test_a_german_package_has_its_cover_letter_and_the_art_15_section_in_german(
     ) in text
     assert (
         "Befindet sich ein Empfänger außerhalb des Europäischen Wirtschaftsraums, schützt die genannte "
-        "Garantie die Übermittlung (GDPR Art. 46); Sie können bei uns eine Kopie davon anfordern."
+        "Garantie die Übermittlung (DSGVO Art. 46); Sie können bei uns eine Kopie davon anfordern."
     ) in text
-    assert "Wie lange wir sie speichern GDPR Art. 15(1)(d)" in text
-    assert "Woher sie stammen GDPR Art. 15(1)(g) Web shop: von Ihnen" in text
+    assert "Wie lange wir sie speichern DSGVO Art. 15(1)(d)" in text
+    assert "Woher sie stammen DSGVO Art. 15(1)(g) Web shop: von Ihnen" in text
     assert (
-        "Automatisierte Entscheidungen und Profiling GDPR Art. 15(1)(h), 22 Web shop: es werden keine "
+        "Automatisierte Entscheidungen und Profiling DSGVO Art. 15(1)(h), 22 Web shop: es werden keine "
         "ausschließlich automatisierten Entscheidungen über Sie getroffen und kein Profiling durchgeführt"
     ) in text
     assert (
-        "GDPR Art. 15(1)(f), 77 Sie haben das Recht auf Beschwerde bei einer Datenschutz-Aufsichtsbehörde"
+        "DSGVO Art. 15(1)(f), 77 Sie haben das Recht auf Beschwerde bei einer Datenschutz-Aufsichtsbehörde"
     ) in text
     # What was withheld, with the notice the files carry.
     assert "Gespeichert, nicht offengelegt Sicherheit Ihres Kontos" in text
     assert "Sozialversicherungsnummer — Web shop, customers.ssn (1 Datensatz)" in text
     assert "Kontopasswort — Web shop, customers.password_hash (1 Datensatz)" in text
     assert "In den Dateien lautet ihr Wert „[gespeichert, nicht offengelegt]“." in text
-    assert "Daten anderer Personen GDPR Art. 15(4)" in text
+    assert "Daten anderer Personen DSGVO Art. 15(4)" in text
     assert (
-        "Betrieben von Shopware Hosting AG — Auftragsverarbeitungsvertrag unterzeichnet (GDPR Art. 28)"
+        "Betrieben von Shopware Hosting AG — Auftragsverarbeitungsvertrag unterzeichnet (DSGVO Art. 28)"
         in text
     )
     for english in ("What we do with your data", "Why we use it", "Your rights", "We hold", "record)"):
@@ -137,18 +137,18 @@ def test_a_french_package_has_its_cover_letter_and_the_art_15_section_in_french(
         "par système, ce que nous faisons de vos données à caractère personnel, en plus de la copie des "
         "données elles-mêmes."
     ) in text
-    assert "Pourquoi nous les utilisons GDPR Art. 15(1)(a)" in text
+    assert "Pourquoi nous les utilisons RGPD Art. 15(1)(a)" in text
     assert (
         "Web shop: Order fulfilment; Customer support (base juridique : Contract (GDPR Art. 6(1)(b)))" in text
     )
-    assert "Quelles catégories de données GDPR Art. 15(1)(b)" in text
-    assert "Qui les reçoit GDPR Art. 15(1)(c), 15(2)" in text
+    assert "Quelles catégories de données RGPD Art. 15(1)(b)" in text
+    assert "Qui les reçoit RGPD Art. 15(1)(c), 15(2)" in text
     assert "Helpdesk Cloud Inc. (US) hors de l’EEE garantie : EU-US Data Privacy Framework" in text
-    assert "Combien de temps nous les conservons GDPR Art. 15(1)(d)" in text
-    assert "D’où elles proviennent GDPR Art. 15(1)(g) Web shop: vous-même" in text
-    assert "Décisions automatisées et profilage GDPR Art. 15(1)(h), 22" in text
+    assert "Combien de temps nous les conservons RGPD Art. 15(1)(d)" in text
+    assert "D’où elles proviennent RGPD Art. 15(1)(g) Web shop: vous-même" in text
+    assert "Décisions automatisées et profilage RGPD Art. 15(1)(h), 22" in text
     assert (
-        "GDPR Art. 15(1)(f), 77 Vous avez le droit d’introduire une réclamation auprès d’une autorité de "
+        "RGPD Art. 15(1)(f), 77 Vous avez le droit d’introduire une réclamation auprès d’une autorité de "
         "contrôle de la protection des données"
     ) in text
     assert "Informations détenues, non communiquées sécurité de votre compte" in text
@@ -194,7 +194,7 @@ def test_the_extension_notice_to_a_spanish_speaker_is_in_spanish(
     assert mail.to == ["juana@example.com"]
     assert mail.subject == f"Necesitamos más tiempo para su solicitud {ref}"
     assert mail.body.startswith(f"Necesitamos más tiempo para responder a su solicitud {ref}.\n")
-    assert "Le responderemos como muy tarde el 2027-02-02." in mail.body
+    assert "Le responderemos como muy tarde el 2 de febrero de 2027." in mail.body
     assert "Por qué necesitamos más tiempo:\nSus datos están en doce sistemas." in mail.body
     assert "Base jurídica: " in mail.body
     assert "La ley permite esta prórroga una sola vez" in mail.body
@@ -292,3 +292,41 @@ def test_every_string_of_the_package_and_the_persons_emails_is_translated(langua
             ):
                 problems.append(f"{where} does not keep its placeholders")
     assert problems == []
+
+
+# --- the package names the request's own law and only the files it holds ------------------------
+
+
+def test_a_californian_package_cites_the_ccpa_and_lists_only_the_files_it_holds(answer, shop_system):
+    answered = answer({shop_system: TARGET_RECORDS}, regime="CCPA")
+    readme = answered.zip().read("README.txt").decode()
+    assert (
+        "- data.json: every record, grouped by system and table, machine-readable "
+        "(Cal. Civ. Code §1798.100(d)).\n" in readme
+    )
+    assert "GDPR" not in readme
+    assert "- csv/<system>/<table>.csv: " in readme
+    assert "csv/shop/orders.csv" in answered.zip().namelist()
+
+
+def test_a_package_with_nothing_found_says_so_and_lists_no_csv_folder(answer, shop_system):
+    answered = answer({shop_system: []}, regime="CCPA")
+    names = answered.zip().namelist()
+    assert not any(name.startswith("csv/") for name in names)
+    readme = answered.zip().read("README.txt").decode()
+    assert "csv/" not in readme
+    html = answered.index()
+    assert "<strong>csv/</strong>" not in html
+    letter = _text(html.split('<section id="letter"')[1].split("</section>")[0])
+    assert letter.endswith(
+        "We found no personal data about you in any of our systems, so there are no purposes, recipients or "
+        "retention periods to report."
+    )
+
+
+def test_a_german_package_names_the_dsgvo_in_its_readme(answer, shop_system):
+    readme = answer({shop_system: TARGET_RECORDS}, language="de").zip().read("README.txt").decode()
+    assert (
+        "- data.json: alle Datensätze, nach System und Tabelle gruppiert, maschinenlesbar (DSGVO Art. 20).\n"
+        in readme
+    )
