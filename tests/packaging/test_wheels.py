@@ -60,7 +60,7 @@ def test_the_dsr_hub_wheel_holds_the_code_templates_translations_and_rule_tables
         "dsr/_locale/de/LC_MESSAGES/django.po",
         "dsr/_locale/fr/LC_MESSAGES/django.po",
         "dsr/portal/static/portal/portal.css",
-        "dsr/notifications/migrations/0001_h6_alerts.py",
+        "dsr/notifications/migrations/0002_h6_alerts.py",
         "connectors/sql/connector.py",
         "connectors/scaffold/template/pyproject.toml.tmpl",
     ):

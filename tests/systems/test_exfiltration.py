@@ -18,11 +18,14 @@ from django.db import connection
 
 from dsr.audit.models import AuditEvent
 from dsr.identity import crypto
+from dsr.staff import twofactor
+from dsr.staff.models import StaffTOTPDevice
 from dsr.systems.binding import TAMPERED_MESSAGE
 from dsr.systems.models import System
 from dsr.workflow import jobs
 from dsr.workflow.models import ConnectorJob, JobStatus, Status
 from dsr.workflow.transitions import request_transition
+from tests.dashboard.conftest import sign_in_verified
 from tests.factories import RequestFactory
 from tests.fakes.hubspot import FakeHubSpot
 from tests.fakes.server import FakeServer, Fault, serve
@@ -269,7 +272,10 @@ def _admin_form(**fields: str) -> dict[str, str]:
 
 
 def test_the_admin_refuses_a_platform_key_and_audits_what_it_saves(client, admin_user) -> None:
-    client.force_login(admin_user)
+    StaffTOTPDevice.objects.create(
+        user=admin_user, name="authenticator", secret=twofactor.secret_new(), confirmed=True
+    )
+    sign_in_verified(client, admin_user)  # the admin needs the second factor
     refused = client.post(
         "/admin/systems/system/add/",
         _admin_form(secrets_json=json.dumps({"access_token": {"env": "DSR_ENCRYPTION_KEYS"}})),

@@ -401,8 +401,10 @@ def test_check_succeeds_for_a_valid_config(shop: Shop, make_connector: MakeConne
     result = make_connector(sample_config(shop.url)).check()
 
     assert result.ok is True
+    driver = {"sqlite": "pysqlite", "duckdb": "duckdb_engine", "postgresql": "psycopg", "mysql": "pymysql"}
     assert result.message == (
-        f"connected to {shop.dialect}; tables customers, orders, invoices match the catalogue"
+        f"connected to {shop.dialect} (driver {driver[shop.dialect]}); "
+        "tables customers, orders, invoices match the catalogue"
     )
 
 
