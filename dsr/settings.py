@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "dsr.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, COOP/CORP (dsr/security.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dsr.api.errors.ApiJsonErrorsMiddleware",  # /api/ errors are JSON in every mode (dsr/api/errors.py)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -292,7 +293,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # limit/offset validated as integers within bigint, 400 otherwise (dsr/api/pagination.py).
+    "DEFAULT_PAGINATION_CLASS": "dsr.api.pagination.BoundedLimitOffsetPagination",
+    # JSON without NaN/Infinity and at most 64 levels deep, 400 otherwise (dsr/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "dsr.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "dsr.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {

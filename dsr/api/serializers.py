@@ -10,16 +10,53 @@ from rest_framework import serializers
 
 from dsr.audit.models import AuditEvent
 from dsr.staff.roles import has_permission, mask_email
+from dsr.workflow.deadlines import supported_jurisdictions
+from dsr.workflow.inputs import INT4_MAX, email_problem
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, DenyReason, RequestType, Status
 
 PHONE_RE = re.compile(r"^\+?[0-9 ().-]{6,30}$")
 
 
+def _jurisdiction_choices() -> list[tuple[str, str]]:
+    """The rule table's codes (``jurisdictions.yaml``), exactly as the service accepts them."""
+    return [(j.code, f"{j.code}: {j.name}") for j in supported_jurisdictions()]
+
+
+class DeliverableEmailField(serializers.EmailField):
+    """An address that is valid text and can be written into an SMTP envelope (``email_problem``)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, str) and (problem := email_problem(data)):
+            raise serializers.ValidationError(problem)
+        return str(super().to_internal_value(data))
+
+
+class ErrorOutput(serializers.Serializer):
+    """Every error of the API: a sentence, and the messages per field for invalid input."""
+
+    detail = serializers.CharField(help_text="What went wrong, in one sentence.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Messages per invalid field ("non_field_errors" for the input as a whole); '
+        "empty when the error is not about a field.",
+    )
+
+
 class RequestCreateInput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=RequestType.choices)
-    email = serializers.EmailField(max_length=254)
-    jurisdiction = serializers.CharField(
-        max_length=10, help_text="ISO 3166 code of where the person lives: DE, FR, US-CA, ..."
+    type = serializers.ChoiceField(
+        choices=RequestType.choices,
+        help_text="Which types a jurisdiction grants comes from its rule table; another type is a 400.",
+        error_messages={
+            "invalid_choice": '"{input}" is not a valid choice. Valid types: '
+            + ", ".join(RequestType.values)
+            + "."
+        },
+    )
+    email = DeliverableEmailField(max_length=254)
+    jurisdiction = serializers.ChoiceField(
+        choices=_jurisdiction_choices(),
+        help_text="ISO 3166 code of where the person lives.",
+        error_messages={"invalid_choice": "'{input}' is not a supported jurisdiction code."},
     )
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
@@ -220,10 +257,10 @@ class AuditEventOutput(serializers.ModelSerializer):
 class RequestFilterInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     type = serializers.ChoiceField(choices=RequestType.choices, required=False)
-    jurisdiction = serializers.CharField(max_length=10, required=False)
+    jurisdiction = serializers.ChoiceField(choices=_jurisdiction_choices(), required=False)
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
     due_before = serializers.DateTimeField(required=False)
-    email = serializers.EmailField(required=False)
+    email = DeliverableEmailField(required=False, max_length=254)
     reference = serializers.CharField(max_length=20, required=False)
 
 
@@ -317,8 +354,9 @@ class TaskCompleteInput(serializers.Serializer):
     category = serializers.CharField(
         required=False, default="records", max_length=100, help_text="Access: the records' category"
     )
-    records_found = serializers.IntegerField(required=False, min_value=0)
-    records_erased = serializers.IntegerField(required=False, min_value=0)
+    # Bounded to their int4 columns (PositiveIntegerField).
+    records_found = serializers.IntegerField(required=False, min_value=0, max_value=INT4_MAX)
+    records_erased = serializers.IntegerField(required=False, min_value=0, max_value=INT4_MAX)
     method = serializers.ChoiceField(
         choices=["deleted", "anonymised", "suppressed"], required=False, default="deleted"
     )

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
+from dsr.workflow.inputs import email_problem
 from dsr.workflow.models import DataSubjectRequest
 from dsr.workflow.services import email_blind_index
 
@@ -68,5 +69,7 @@ class EmailRateThrottle(SimpleRateThrottle):
             return DataSubjectRequest.objects.filter(pk=pk).values_list("email_index", flat=True).first()
         email = request.data.get("email") if hasattr(request.data, "get") else None
         if not isinstance(email, str) or "@" not in email or len(email) > 320:
+            return None
+        if email_problem(email):  # a lone surrogate cannot be hashed; the serializer answers 400
             return None
         return email_blind_index(email)

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dsr.api import serializers as s
+from dsr.api.errors import error_body
 from dsr.api.permissions import StaffPermission
 from dsr.api.selectors import request_get_for_staff, request_get_for_subject, request_list
 from dsr.api.throttles import EmailRateThrottle, IpRateThrottle
@@ -29,6 +30,11 @@ from dsr.notifications.services import download_token_check, email_send_code
 from dsr.staff.roles import has_permission
 from dsr.workflow import services
 from dsr.workflow.models import Channel, Status
+from dsr.workflow.services import RequestInputError
+
+
+def _error(detail: str, code: int) -> Response:
+    return Response(error_body(detail), status=code)
 
 
 def _actor(request: Request) -> str:
@@ -119,11 +125,11 @@ class DownloadCodeApi(PublicApi):
         data = s.DownloadCodeInput(data=request.data)
         data.is_valid(raise_exception=True)
         if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
-            return Response({"detail": "This download link is invalid or has expired."}, status=403)
+            return _error("This download link is invalid or has expired.", status.HTTP_403_FORBIDDEN)
         if not AccessPackage.objects.filter(
             request=dsr, purged_at__isnull=True, expires_at__gt=timezone.now()
         ).exists():
-            return Response({"detail": "This download link is invalid or has expired."}, status=403)
+            return _error("This download link is invalid or has expired.", status.HTTP_403_FORBIDDEN)
         issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
         email_send_code(request=dsr, code=issued.code, purpose="download")
         return Response({"detail": "A download code is on its way to your e-mail address."}, status=202)
@@ -148,7 +154,7 @@ class DownloadApi(PublicApi):
         data = s.DownloadInput(data=request.data)
         data.is_valid(raise_exception=True)
         if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
-            return Response({"detail": "This download link is invalid or has expired."}, status=403)
+            return _error("This download link is invalid or has expired.", status.HTTP_403_FORBIDDEN)
         challenge_check(request_id=dsr.pk, code=data.validated_data["code"], purpose=Purpose.DOWNLOAD)
         return _package_response(dsr, actor="subject")
 
@@ -157,7 +163,7 @@ def _package_response(dsr: Any, *, actor: str) -> HttpResponseBase:
     try:
         return package_response(dsr=dsr, actor=actor)
     except AccessPackage.DoesNotExist:
-        return Response({"detail": "There is no package for this request."}, status=404)
+        return _error("There is no package for this request.", status.HTTP_404_NOT_FOUND)
 
 
 # --- staff --------------------------------------------------------------------------------------
@@ -265,7 +271,7 @@ class StaffJobRetryApi(StaffApi):
     def post(self, request: Request, request_id: uuid.UUID, job_id: int) -> Response:
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         if not dsr.jobs.filter(pk=job_id).exists():
-            return Response({"detail": "Not found."}, status=404)
+            return _error("Not found.", status.HTTP_404_NOT_FOUND)
         job = services.job_retry(job_id=job_id, actor=_actor(request))
         return Response(s.JobOutput(job).data)
 
@@ -343,7 +349,7 @@ class StaffRequestAssignApi(StaffApi):
         username = data.validated_data["assignee"] or ""
         assignee = get_user_model().objects.filter(username=username).first() if username else None
         if username and assignee is None:
-            return Response({"assignee": ["No such staff member."]}, status=status.HTTP_400_BAD_REQUEST)
+            raise RequestInputError({"assignee": "No such staff member."})
         request_assign(request_id=dsr.pk, assignee=assignee, actor=_actor(request))
         return Response({"reference": dsr.reference, "assignee": username or None})
 

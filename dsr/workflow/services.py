@@ -23,6 +23,7 @@ from dsr.identity.services import challenge_check, challenge_issue
 from dsr.notifications.services import email_send_code
 from dsr.systems.models import System
 from dsr.workflow import deadlines
+from dsr.workflow.inputs import email_problem
 from dsr.workflow.models import (
     UNVERIFIED_TYPES,
     Action,
@@ -169,6 +170,8 @@ def request_create(
     Global Privacy Control signal (11 CCR §7025). An ``agent`` files for the person with their
     signed permission (11 CCR §7063); the code still goes to the person.
     """
+    if problem := email_problem(email):
+        raise RequestInputError({"email": problem})
     jurisdiction = jurisdiction.strip().upper()
     try:
         regime = deadlines.regime_for(jurisdiction)
