@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg.errors
 from celery import shared_task
 from django.db import OperationalError
 
@@ -17,7 +16,8 @@ LOCK_CONFLICT_RETRIES = 5
 
 
 def _lock_conflict(exc: OperationalError) -> bool:
-    return isinstance(exc.__cause__, psycopg.errors.TransactionRollback)
+    """SQLSTATE class 40, transaction rollback: 40P01 deadlock detected, 40001 serialization failure."""
+    return str(getattr(exc.__cause__, "sqlstate", "") or "").startswith("40")
 
 
 @shared_task(name="dsr.workflow.tasks.run_job", acks_late=True)
