@@ -292,7 +292,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every status each operation can answer, with the one Error body (dsr/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "dsr.api.schema.ApiAutoSchema",
     # limit/offset validated as integers within bigint, 400 otherwise (dsr/api/pagination.py).
     "DEFAULT_PAGINATION_CLASS": "dsr.api.pagination.BoundedLimitOffsetPagination",
     # JSON without NaN/Infinity and at most 64 levels deep, 400 otherwise (dsr/api/parsers.py).
@@ -322,6 +323,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dsr.api.schema.postprocess_strings",  # NUL and whitespace rules of CharField
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": "dsr.workflow.models.Status",
         "JobStatusEnum": "dsr.workflow.models.JobStatus",

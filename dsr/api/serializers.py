@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.http import QueryDict
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from dsr.audit.models import AuditEvent
 from dsr.staff.roles import has_permission, mask_email
@@ -31,6 +35,53 @@ class DeliverableEmailField(serializers.EmailField):
         return str(super().to_internal_value(data))
 
 
+class StrictInput(serializers.Serializer):
+    """An input whose values must have the type the schema documents.
+
+    DRF coerces: ``5`` for a string field, ``"5"`` for an integer, ``"yes"`` or ``1`` for a boolean.
+    A JSON body must carry the JSON type itself; a query string or form carries text, so there an
+    integer must be digits and a boolean ``true`` or ``false``.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            from_json = not isinstance(data, QueryDict)
+            errors = {}
+            for name, field in self.fields.items():
+                if not field.read_only and name in data:
+                    value = data[name] if from_json else data.get(name)
+                    if problem := _type_problem(field, value, from_json=from_json):
+                        errors[name] = [problem]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+def _type_problem(field: serializers.Field, value: Any, *, from_json: bool) -> str | None:
+    if value is None:
+        return None  # the field itself answers "may not be null" where null is not allowed
+    if isinstance(field, serializers.BooleanField):
+        ok = isinstance(value, bool) if from_json else value in ("true", "false")
+        return None if ok else "Must be true or false."
+    if isinstance(field, serializers.IntegerField):
+        ok = (
+            isinstance(value, int) and not isinstance(value, bool)
+            if from_json
+            else isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value) is not None
+        )
+        return None if ok else "A whole number is required."
+    if isinstance(field, serializers.CharField | serializers.ChoiceField) and from_json:
+        return None if isinstance(value, str) else "Must be a string."
+    return None
+
+
+class QueryBooleanField(serializers.BooleanField):
+    """A boolean query parameter: absent means no filter (DRF's HTML default would be False)."""
+
+    default_empty_html = empty
+
+
+@extend_schema_serializer(component_name="Error")
 class ErrorOutput(serializers.Serializer):
     """Every error of the API: a sentence, and the messages per field for invalid input."""
 
@@ -42,7 +93,7 @@ class ErrorOutput(serializers.Serializer):
     )
 
 
-class RequestCreateInput(serializers.Serializer):
+class RequestCreateInput(StrictInput):
     type = serializers.ChoiceField(
         choices=RequestType.choices,
         help_text="Which types a jurisdiction grants comes from its rule table; another type is a 400.",
@@ -59,7 +110,14 @@ class RequestCreateInput(serializers.Serializer):
         error_messages={"invalid_choice": "'{input}' is not a supported jurisdiction code."},
     )
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    phone = serializers.RegexField(
+        PHONE_RE.pattern,
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "Enter a phone number of digits, with an optional leading +."},
+    )
     language = serializers.ChoiceField(
         choices=[c for c, _ in settings.LANGUAGES], required=False, default="en"
     )
@@ -71,11 +129,6 @@ class RequestCreateInput(serializers.Serializer):
         help_text="For a correction: what is wrong and how it should read (required for that type).",
     )
 
-    def validate_phone(self, value: str) -> str:
-        if value and not PHONE_RE.match(value):
-            raise serializers.ValidationError("Enter a phone number of digits, with an optional leading +.")
-        return value
-
 
 class RequestCreatedOutput(serializers.Serializer):
     id = serializers.UUIDField()
@@ -85,7 +138,7 @@ class RequestCreatedOutput(serializers.Serializer):
     due_at = serializers.DateTimeField()
 
 
-class VerifyInput(serializers.Serializer):
+class VerifyInput(StrictInput):
     code = serializers.RegexField(
         r"^\s*\d{6}\s*$", error_messages={"invalid": "Enter the 6-digit code from the e-mail."}
     )
@@ -97,11 +150,11 @@ class RequestStatusOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
 
 
-class DownloadCodeInput(serializers.Serializer):
+class DownloadCodeInput(StrictInput):
     token = serializers.CharField(max_length=500)
 
 
-class DownloadInput(serializers.Serializer):
+class DownloadInput(StrictInput):
     token = serializers.CharField(max_length=500)
     code = serializers.RegexField(
         r"^\s*\d{6}\s*$", error_messages={"invalid": "Enter the 6-digit code from the e-mail."}
@@ -239,12 +292,12 @@ class RequestDetailOutput(_IdentityMixin, serializers.ModelSerializer):
         return dict(PackageOutput(package).data)
 
 
-class DenyInput(serializers.Serializer):
+class DenyInput(StrictInput):
     reason = serializers.ChoiceField(choices=DenyReason.choices)
     message = serializers.CharField(max_length=5000)
 
 
-class CancelInput(serializers.Serializer):
+class CancelInput(StrictInput):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -254,11 +307,11 @@ class AuditEventOutput(serializers.ModelSerializer):
         fields = ["id", "created_at", "actor", "action", "data", "prev_hash", "hash"]
 
 
-class RequestFilterInput(serializers.Serializer):
+class RequestFilterInput(StrictInput):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     type = serializers.ChoiceField(choices=RequestType.choices, required=False)
     jurisdiction = serializers.ChoiceField(choices=_jurisdiction_choices(), required=False)
-    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    overdue = QueryBooleanField(required=False)
     due_before = serializers.DateTimeField(required=False)
     email = DeliverableEmailField(required=False, max_length=254)
     reference = serializers.CharField(max_length=20, required=False)
@@ -267,7 +320,7 @@ class RequestFilterInput(serializers.Serializer):
 # --- staff operations added with the dashboard (extend, assign, notes) -------------------------
 
 
-class ExtendInput(serializers.Serializer):
+class ExtendInput(StrictInput):
     reason = serializers.CharField(
         max_length=2000, help_text="Why more time is needed; sent to the person in the extension notice."
     )
@@ -283,7 +336,7 @@ class ExtendedOutput(serializers.Serializer):
     extension_reason = serializers.CharField()
 
 
-class AssignInput(serializers.Serializer):
+class AssignInput(StrictInput):
     assignee = serializers.CharField(
         max_length=150,
         allow_blank=True,
@@ -297,7 +350,7 @@ class AssignmentOutput(serializers.Serializer):
     assignee = serializers.CharField(allow_null=True)
 
 
-class NoteInput(serializers.Serializer):
+class NoteInput(StrictInput):
     body = serializers.CharField(max_length=10000)
 
 
@@ -339,7 +392,7 @@ class TaskOutput(serializers.Serializer):
         return task.assignee.get_username() if task.assignee_id else None
 
 
-class TaskFilterInput(serializers.Serializer):
+class TaskFilterInput(StrictInput):
     status = serializers.ChoiceField(choices=["open", "completed"], required=False)
     kind = serializers.ChoiceField(choices=["manual", "vendor_email"], required=False)
     assignee = serializers.CharField(
@@ -347,7 +400,7 @@ class TaskFilterInput(serializers.Serializer):
     )
 
 
-class TaskCompleteInput(serializers.Serializer):
+class TaskCompleteInput(StrictInput):
     """Access: ``file`` (JSON or CSV). Erasure: ``records_found``, ``records_erased`` and a ``note``."""
 
     file = serializers.FileField(required=False, help_text="Access: the data found, as .json or .csv")

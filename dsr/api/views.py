@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http.response import HttpResponseBase
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
@@ -57,6 +57,13 @@ class RequestCreateApi(PublicApi):
     @extend_schema(
         operation_id="request_create",
         request=s.RequestCreateInput,
+        examples=[
+            OpenApiExample(
+                "An access request",
+                value={"type": "access", "email": "jane.doe@example.com", "jurisdiction": "DE"},
+                request_only=True,
+            )
+        ],
         responses={
             201: s.RequestCreatedOutput,
             400: OpenApiResponse(description="A message per invalid field"),
