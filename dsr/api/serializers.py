@@ -60,6 +60,9 @@ class StrictInput(serializers.Serializer):
 def _type_problem(field: serializers.Field, value: Any, *, from_json: bool) -> str | None:
     if value is None:
         return None  # the field itself answers "may not be null" where null is not allowed
+    if not from_json and value == "" and not getattr(field, "allow_blank", False):
+        # DRF treats an empty optional query or form value as absent; the schema says it is invalid.
+        return "This field may not be blank."
     if isinstance(field, serializers.BooleanField):
         ok = isinstance(value, bool) if from_json else value in ("true", "false")
         return None if ok else "Must be true or false."
@@ -400,10 +403,10 @@ class TaskFilterInput(StrictInput):
     )
 
 
-class TaskCompleteInput(StrictInput):
-    """Access: ``file`` (JSON or CSV). Erasure: ``records_found``, ``records_erased`` and a ``note``."""
+class TaskCompleteJsonInput(StrictInput):
+    """An erasure report as JSON: ``records_found``, ``records_erased`` and a ``note`` (an access
+    task's file is uploaded as multipart/form-data, ``TaskCompleteInput``)."""
 
-    file = serializers.FileField(required=False, help_text="Access: the data found, as .json or .csv")
     category = serializers.CharField(
         required=False, default="records", max_length=100, help_text="Access: the records' category"
     )
@@ -414,3 +417,9 @@ class TaskCompleteInput(StrictInput):
         choices=["deleted", "anonymised", "suppressed"], required=False, default="deleted"
     )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class TaskCompleteInput(TaskCompleteJsonInput):
+    """Access: ``file`` (JSON or CSV). Erasure: ``records_found``, ``records_erased`` and a ``note``."""
+
+    file = serializers.FileField(required=False, help_text="Access: the data found, as .json or .csv")

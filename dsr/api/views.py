@@ -433,7 +433,7 @@ class StaffTaskCompleteApi(StaffApi):
 
     @extend_schema(
         operation_id="staff_task_complete",
-        request={"multipart/form-data": s.TaskCompleteInput, "application/json": s.TaskCompleteInput},
+        request={"multipart/form-data": s.TaskCompleteInput, "application/json": s.TaskCompleteJsonInput},
         responses={200: s.TaskOutput, 400: OpenApiResponse(description="A message per invalid field")},
         tags=["staff"],
     )
@@ -442,7 +442,8 @@ class StaffTaskCompleteApi(StaffApi):
         from dsr.tasks.services import Upload, task_complete
 
         task = task_get_for_staff(user=request.user, task_id=task_id)
-        data = s.TaskCompleteInput(data=request.data)
+        form = request.content_type.startswith("multipart/")
+        data = (s.TaskCompleteInput if form else s.TaskCompleteJsonInput)(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         file = values.get("file")
