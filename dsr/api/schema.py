@@ -73,11 +73,12 @@ class ApiAutoSchema(AutoSchema):
             codes.add(404)
         if has_body:
             codes |= {413, 415}
-        declared = self.get_response_serializers()
-        for key in declared if isinstance(declared, dict) else ():
-            code = key[0] if isinstance(key, tuple) else key
-            if isinstance(code, int) and code >= 400:
-                codes.add(code)
+        declared: Any = self.get_response_serializers()
+        keys: list[Any] = list(declared) if isinstance(declared, dict) else []
+        for key in keys:
+            status = key[0] if isinstance(key, tuple) else key
+            if isinstance(status, int) and status >= 400:
+                codes.add(status)
         for code in sorted(codes):
             # A declared error keeps its description; every error gets the one body.
             description = bodies.get(str(code), {}).get("description") or DESCRIPTIONS.get(code, "")

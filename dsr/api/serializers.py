@@ -89,11 +89,16 @@ class ErrorOutput(serializers.Serializer):
     """Every error of the API: a sentence, and the messages per field for invalid input."""
 
     detail = serializers.CharField(help_text="What went wrong, in one sentence.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text='Messages per invalid field ("non_field_errors" for the input as a whole); '
-        "empty when the error is not about a field.",
-    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Added here, not as a class attribute: that would hide ``Serializer.errors``.
+        fields = dict(super().get_fields())
+        fields["errors"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text='Messages per invalid field ("non_field_errors" for the input as a whole); '
+            "empty when the error is not about a field.",
+        )
+        return fields
 
 
 class RequestCreateInput(StrictInput):
