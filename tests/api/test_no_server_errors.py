@@ -256,6 +256,22 @@ def test_a_body_over_the_upload_limit_answers_json_413(api, settings) -> None:
     )
 
 
+def test_a_throttled_call_answers_json_429_with_retry_after(api, settings) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "public_verify": "1/hour",
+        },
+    }
+    url = f"{CREATE}/{RequestFactory().pk}/verify"
+    first, second = api.post(url, {"code": "12ab"}), api.post(url, {"code": "12ab"})
+    assert (first.status_code, second.status_code) == (400, 429)
+    assert second.json()["errors"] == {}
+    assert second.json()["detail"].startswith("Request was throttled.")
+    assert int(second["Retry-After"]) > 0
+
+
 def test_an_unknown_type_lists_the_valid_ones(api) -> None:
     response = api.post(CREATE, {"type": "teleport", "email": "jane@example.com", "jurisdiction": "DE"})
     assert response.json()["errors"] == {

@@ -47,13 +47,10 @@ def test_parallel_notes_assigns_and_the_worker_check_leave_no_500_no_stuck_reque
     random.Random(19).shuffle(calls)
     start = threading.Barrier(20)
 
-    def run(call: tuple[str, int]) -> int:
+    def run(position: int, call: tuple[str, int]) -> int:
         kind, i = call
-        try:
-            if i < 20 and kind != "complete":
-                start.wait(timeout=30)  # the first wave starts together
-        except threading.BrokenBarrierError:
-            pass
+        if position < 20:  # the first 20 calls, one per thread, start together
+            start.wait(timeout=60)
         try:
             if kind == "note":
                 url, body = f"{base}/staff/requests/{dsr.pk}/notes", {"body": f"note {i}"}
@@ -70,9 +67,9 @@ def test_parallel_notes_assigns_and_the_worker_check_leave_no_500_no_stuck_reque
             connection.close()
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        statuses = list(pool.map(run, calls))
+        statuses = list(pool.map(run, range(len(calls)), calls))
 
-    assert sorted(set(statuses)) in ([200, 201], [201, 200])
+    assert sorted(set(statuses)) == [200, 201]  # no 500: every call did what it was asked
     assert statuses.count(201) == 16
     dsr.refresh_from_db()
     job.refresh_from_db()
