@@ -296,12 +296,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "dsr.api.schema.ApiAutoSchema",
     # limit/offset validated as integers within bigint, 400 otherwise (dsr/api/pagination.py).
     "DEFAULT_PAGINATION_CLASS": "dsr.api.pagination.BoundedLimitOffsetPagination",
-    # JSON without NaN/Infinity and at most 64 levels deep, 400 otherwise (dsr/api/parsers.py).
-    "DEFAULT_PARSER_CLASSES": [
-        "dsr.api.parsers.StrictJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only (task completion also takes multipart for its file), without NaN/Infinity and at
+    # most 64 levels deep; 400 otherwise, 415 for another content type (dsr/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["dsr.api.parsers.StrictJSONParser"],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "dsr.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {

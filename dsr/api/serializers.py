@@ -73,8 +73,13 @@ def _type_problem(field: serializers.Field, value: Any, *, from_json: bool) -> s
             else isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value) is not None
         )
         return None if ok else "A whole number is required."
-    if isinstance(field, serializers.CharField | serializers.ChoiceField) and from_json:
-        return None if isinstance(value, str) else "Must be a string."
+    text = isinstance(field, serializers.CharField | serializers.ChoiceField)
+    if text and from_json and not isinstance(value, str):
+        return "Must be a string."
+    # DRF checks max_length after trimming whitespace; the schema's maxLength is of the value sent.
+    limit = getattr(field, "max_length", None) if isinstance(field, serializers.CharField) else None
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        return f"Ensure this field has no more than {limit} characters."
     return None
 
 

@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 
 from dsr.api import serializers as s
 from dsr.api.errors import error_body
+from dsr.api.parsers import StrictJSONParser
 from dsr.api.permissions import StaffPermission
 from dsr.api.selectors import request_get_for_staff, request_get_for_subject, request_list
 from dsr.api.throttles import EmailRateThrottle, IpRateThrottle
@@ -430,6 +432,7 @@ class StaffTaskDetailApi(StaffApi):
 
 class StaffTaskCompleteApi(StaffApi):
     required_permission = "task.complete"
+    parser_classes = [StrictJSONParser, MultiPartParser]  # an access task's file comes as multipart
 
     @extend_schema(
         operation_id="staff_task_complete",

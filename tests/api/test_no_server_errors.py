@@ -293,3 +293,22 @@ def test_an_unhandled_exception_answers_json_500_even_in_debug(api, monkeypatch)
         500,
         {"detail": "Server error. The failure was logged; try again later.", "errors": {}},
     )
+
+
+def test_a_form_encoded_body_answers_415_where_the_operation_takes_json(admin) -> None:
+    request = RequestFactory(status=Status.AWAITING_APPROVAL)
+    response = admin.post(f"{STAFF}/{request.pk}/cancel", {"note": "x"}, format="multipart")
+    assert response.status_code == 415
+    request.refresh_from_db()
+    assert request.status == Status.AWAITING_APPROVAL
+
+
+def test_a_note_longer_than_its_limit_is_refused_even_when_trimming_would_shorten_it(admin) -> None:
+    request = RequestFactory(status=Status.AWAITING_APPROVAL)
+    response = admin.post(f"{STAFF}/{request.pk}/notes", {"body": "\n" + "*" * 10000}, format="json")
+    message = "Ensure this field has no more than 10000 characters."
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": f"body: {message}", "errors": {"body": [message]}},
+    )
+    assert request.notes.count() == 0
