@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dsr
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/13
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) DSR_VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: run test install install-browser install-gettext messages lint format typecheck check bench security soak clean
+.PHONY: fuzz run test install install-browser install-gettext messages lint format typecheck check bench security soak clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,12 @@ check: lint typecheck test
 security: install
 	$(VENV)/bin/bandit -r dsr connectors -c pyproject.toml -b .bandit-baseline.json -q
 	$(PY) .ci/audit-deps
+
+## The large schemathesis run: 200 examples per operation, every check, anonymous and staff, stateful.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	$(TEST_ENV) DSR_SCHEMATHESIS_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider \
+	  tests/api/test_schemathesis.py $(PYTEST_ARGS)
 
 ## Soak: erasure requests through real workers while vendors fail and workers are killed (bench/soak.py).
 ## The full run: make soak SOAK_ARGS="--requests 2000 --kill-every 5 --fault-rate 0.2"

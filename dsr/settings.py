@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "dsr.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, COOP/CORP (dsr/security.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dsr.api.errors.ApiJsonErrorsMiddleware",  # /api/ errors are JSON in every mode (dsr/api/errors.py)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # 413 before a byte of an oversized body is read; after Locale, so its page is translated.
@@ -401,9 +402,14 @@ REST_FRAMEWORK = {
         "dsr.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Every list pages with a capped ?limit (DSR_API_MAX_PAGE_SIZE): one call cannot dump a table.
+    # Every status each operation can answer, with the one Error body (dsr/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "dsr.api.schema.ApiAutoSchema",
+    # Every list pages with a validated, capped ?limit (DSR_API_MAX_PAGE_SIZE): one call cannot dump a
+    # table, and limit/offset outside bigint answer 400 (dsr/api/pagination.py).
     "DEFAULT_PAGINATION_CLASS": "dsr.api.pagination.StaffPagination",
+    # JSON only (task completion also takes multipart for its file), without NaN/Infinity and at
+    # most 64 levels deep; 400 otherwise, 415 for another content type (dsr/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["dsr.api.parsers.StrictJSONParser"],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "dsr.api.errors.exception_handler",
     # The public API's throttles are adapters to the product's one limiter (dsr/ratelimit).
@@ -417,6 +423,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dsr.api.schema.postprocess_strings",  # NUL and whitespace rules of CharField
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": "dsr.workflow.models.Status",
         "JobStatusEnum": "dsr.workflow.models.JobStatus",

@@ -3,27 +3,134 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
+from django.http import QueryDict
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from dsr.audit.models import AuditEvent
 from dsr.staff.roles import mask_email
+from dsr.workflow.deadlines import supported_jurisdictions
+from dsr.workflow.inputs import INT4_MAX, email_problem
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, DenyReason, RequestType, Status
 
 PHONE_RE = re.compile(r"^\+?[0-9 ().-]{6,30}$")
 
 
-class RequestCreateInput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=RequestType.choices)
-    email = serializers.EmailField(max_length=254)
-    jurisdiction = serializers.CharField(
-        max_length=10, help_text="ISO 3166 code of where the person lives: DE, FR, US-CA, ..."
+def _jurisdiction_choices() -> list[tuple[str, str]]:
+    """The rule table's codes (``jurisdictions.yaml``), exactly as the service accepts them."""
+    return [(j.code, f"{j.code}: {j.name}") for j in supported_jurisdictions()]
+
+
+class DeliverableEmailField(serializers.EmailField):
+    """An address that is valid text and can be written into an SMTP envelope (``email_problem``)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, str) and (problem := email_problem(data)):
+            raise serializers.ValidationError(problem)
+        return str(super().to_internal_value(data))
+
+
+class StrictInput(serializers.Serializer):
+    """An input whose values must have the type the schema documents.
+
+    DRF coerces: ``5`` for a string field, ``"5"`` for an integer, ``"yes"`` or ``1`` for a boolean.
+    A JSON body must carry the JSON type itself; a query string or form carries text, so there an
+    integer must be digits and a boolean ``true`` or ``false``.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            from_json = not isinstance(data, QueryDict)
+            errors = {}
+            for name, field in self.fields.items():
+                if not field.read_only and name in data:
+                    value = data[name] if from_json else data.get(name)
+                    if problem := _type_problem(field, value, from_json=from_json):
+                        errors[name] = [problem]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+def _type_problem(field: serializers.Field, value: Any, *, from_json: bool) -> str | None:
+    if value is None:
+        return None  # the field itself answers "may not be null" where null is not allowed
+    if not from_json and value == "" and not getattr(field, "allow_blank", False):
+        # DRF treats an empty optional query or form value as absent; the schema says it is invalid.
+        return "This field may not be blank."
+    if isinstance(field, serializers.BooleanField):
+        ok = isinstance(value, bool) if from_json else value in ("true", "false")
+        return None if ok else "Must be true or false."
+    if isinstance(field, serializers.IntegerField):
+        ok = (
+            isinstance(value, int) and not isinstance(value, bool)
+            if from_json
+            else isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value) is not None
+        )
+        return None if ok else "A whole number is required."
+    text = isinstance(field, serializers.CharField | serializers.ChoiceField)
+    if text and from_json and not isinstance(value, str):
+        return "Must be a string."
+    # DRF checks max_length after trimming whitespace; the schema's maxLength is of the value sent.
+    limit = getattr(field, "max_length", None) if isinstance(field, serializers.CharField) else None
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        return f"Ensure this field has no more than {limit} characters."
+    return None
+
+
+class QueryBooleanField(serializers.BooleanField):
+    """A boolean query parameter: absent means no filter (DRF's HTML default would be False)."""
+
+    default_empty_html = empty
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorOutput(serializers.Serializer):
+    """Every error of the API: a sentence, and the messages per field for invalid input."""
+
+    detail = serializers.CharField(help_text="What went wrong, in one sentence.")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Added here, not as a class attribute: that would hide ``Serializer.errors``.
+        fields = dict(super().get_fields())
+        fields["errors"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text='Messages per invalid field ("non_field_errors" for the input as a whole); '
+            "empty when the error is not about a field.",
+        )
+        return fields
+
+
+class RequestCreateInput(StrictInput):
+    type = serializers.ChoiceField(
+        choices=RequestType.choices,
+        help_text="Which types a jurisdiction grants comes from its rule table; another type is a 400.",
+        error_messages={
+            "invalid_choice": '"{input}" is not a valid choice. Valid types: '
+            + ", ".join(RequestType.values)
+            + "."
+        },
+    )
+    email = DeliverableEmailField(max_length=254)
+    jurisdiction = serializers.ChoiceField(
+        choices=_jurisdiction_choices(),
+        help_text="ISO 3166 code of where the person lives.",
+        error_messages={"invalid_choice": "'{input}' is not a supported jurisdiction code."},
     )
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    phone = serializers.RegexField(
+        PHONE_RE.pattern,
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "Enter a phone number of digits, with an optional leading +."},
+    )
     language = serializers.ChoiceField(
         choices=[c for c, _ in settings.LANGUAGES], required=False, default="en"
     )
@@ -35,11 +142,6 @@ class RequestCreateInput(serializers.Serializer):
         help_text="For a correction: what is wrong and how it should read (required for that type).",
     )
 
-    def validate_phone(self, value: str) -> str:
-        if value and not PHONE_RE.match(value):
-            raise serializers.ValidationError("Enter a phone number of digits, with an optional leading +.")
-        return value
-
 
 class RequestCreatedOutput(serializers.Serializer):
     id = serializers.UUIDField()
@@ -49,7 +151,7 @@ class RequestCreatedOutput(serializers.Serializer):
     due_at = serializers.DateTimeField()
 
 
-class VerifyInput(serializers.Serializer):
+class VerifyInput(StrictInput):
     code = serializers.RegexField(
         r"^\s*\d{6}\s*$", error_messages={"invalid": "Enter the 6-digit code from the e-mail."}
     )
@@ -61,11 +163,11 @@ class RequestStatusOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
 
 
-class DownloadCodeInput(serializers.Serializer):
+class DownloadCodeInput(StrictInput):
     token = serializers.CharField(max_length=500)
 
 
-class DownloadInput(serializers.Serializer):
+class DownloadInput(StrictInput):
     token = serializers.CharField(max_length=500)
     code = serializers.RegexField(
         r"^\s*\d{6}\s*$", error_messages={"invalid": "Enter the 6-digit code from the e-mail."}
@@ -241,12 +343,12 @@ class IdentityOutput(serializers.Serializer):
     agent = AgentIdentityOutput(allow_null=True)
 
 
-class DenyInput(serializers.Serializer):
+class DenyInput(StrictInput):
     reason = serializers.ChoiceField(choices=DenyReason.choices)
     message = serializers.CharField(max_length=5000)
 
 
-class CancelInput(serializers.Serializer):
+class CancelInput(StrictInput):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -256,20 +358,20 @@ class AuditEventOutput(serializers.ModelSerializer):
         fields = ["id", "created_at", "actor", "action", "data", "prev_hash", "hash"]
 
 
-class RequestFilterInput(serializers.Serializer):
+class RequestFilterInput(StrictInput):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     type = serializers.ChoiceField(choices=RequestType.choices, required=False)
-    jurisdiction = serializers.CharField(max_length=10, required=False)
-    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    jurisdiction = serializers.ChoiceField(choices=_jurisdiction_choices(), required=False)
+    overdue = QueryBooleanField(required=False)
     due_before = serializers.DateTimeField(required=False)
-    email = serializers.EmailField(required=False)
+    email = DeliverableEmailField(required=False, max_length=254)
     reference = serializers.CharField(max_length=20, required=False)
 
 
 # --- staff operations added with the dashboard (extend, assign, notes) -------------------------
 
 
-class ExtendInput(serializers.Serializer):
+class ExtendInput(StrictInput):
     reason = serializers.CharField(
         max_length=2000, help_text="Why more time is needed; sent to the person in the extension notice."
     )
@@ -285,7 +387,7 @@ class ExtendedOutput(serializers.Serializer):
     extension_reason = serializers.CharField()
 
 
-class AssignInput(serializers.Serializer):
+class AssignInput(StrictInput):
     assignee = serializers.CharField(
         max_length=150,
         allow_blank=True,
@@ -299,7 +401,7 @@ class AssignmentOutput(serializers.Serializer):
     assignee = serializers.CharField(allow_null=True)
 
 
-class NoteInput(serializers.Serializer):
+class NoteInput(StrictInput):
     body = serializers.CharField(max_length=10000)
 
 
@@ -341,7 +443,7 @@ class TaskOutput(serializers.Serializer):
         return task.assignee.get_username() if task.assignee_id else None
 
 
-class TaskFilterInput(serializers.Serializer):
+class TaskFilterInput(StrictInput):
     status = serializers.ChoiceField(choices=["open", "completed"], required=False)
     kind = serializers.ChoiceField(choices=["manual", "vendor_email"], required=False)
     assignee = serializers.CharField(
@@ -349,16 +451,23 @@ class TaskFilterInput(serializers.Serializer):
     )
 
 
-class TaskCompleteInput(serializers.Serializer):
-    """Access: ``file`` (JSON or CSV). Erasure: ``records_found``, ``records_erased`` and a ``note``."""
+class TaskCompleteJsonInput(StrictInput):
+    """An erasure report as JSON: ``records_found``, ``records_erased`` and a ``note`` (an access
+    task's file is uploaded as multipart/form-data, ``TaskCompleteInput``)."""
 
-    file = serializers.FileField(required=False, help_text="Access: the data found, as .json or .csv")
     category = serializers.CharField(
         required=False, default="records", max_length=100, help_text="Access: the records' category"
     )
-    records_found = serializers.IntegerField(required=False, min_value=0)
-    records_erased = serializers.IntegerField(required=False, min_value=0)
+    # Bounded to their int4 columns (PositiveIntegerField).
+    records_found = serializers.IntegerField(required=False, min_value=0, max_value=INT4_MAX)
+    records_erased = serializers.IntegerField(required=False, min_value=0, max_value=INT4_MAX)
     method = serializers.ChoiceField(
         choices=["deleted", "anonymised", "suppressed"], required=False, default="deleted"
     )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class TaskCompleteInput(TaskCompleteJsonInput):
+    """Access: ``file`` (JSON or CSV). Erasure: ``records_found``, ``records_erased`` and a ``note``."""
+
+    file = serializers.FileField(required=False, help_text="Access: the data found, as .json or .csv")

@@ -8,16 +8,19 @@ from typing import Any
 from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dsr.api import serializers as s
+from dsr.api.errors import error_body
+from dsr.api.parsers import StrictJSONParser
 from dsr.api.permissions import StaffPermission
 from dsr.api.throttles import LimiterThrottle
 from dsr.audit.models import AuditEvent
@@ -32,6 +35,11 @@ from dsr.staff.roles import has_permission
 from dsr.workflow import services
 from dsr.workflow.models import Channel, Status
 from dsr.workflow.selectors import QueueFilters, request_get_for_staff, request_get_for_subject, request_queue
+from dsr.workflow.services import RequestInputError
+
+
+def _error(detail: str, code: int) -> Response:
+    return Response(error_body(detail), status=code)
 
 
 def _actor(request: Request) -> str:
@@ -55,6 +63,13 @@ class RequestCreateApi(PublicApi):
     @extend_schema(
         operation_id="request_create",
         request=s.RequestCreateInput,
+        examples=[
+            OpenApiExample(
+                "An access request",
+                value={"type": "access", "email": "jane.doe@example.com", "jurisdiction": "DE"},
+                request_only=True,
+            )
+        ],
         responses={
             201: s.RequestCreatedOutput,
             400: OpenApiResponse(description="A message per invalid field"),
@@ -123,11 +138,11 @@ class DownloadCodeApi(PublicApi):
         data = s.DownloadCodeInput(data=request.data)
         data.is_valid(raise_exception=True)
         if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
-            return Response({"detail": "This download link is invalid or has expired."}, status=403)
+            return _error("This download link is invalid or has expired.", status.HTTP_403_FORBIDDEN)
         if not AccessPackage.objects.filter(
             request=dsr, purged_at__isnull=True, expires_at__gt=timezone.now()
         ).exists():
-            return Response({"detail": "This download link is invalid or has expired."}, status=403)
+            return _error("This download link is invalid or has expired.", status.HTTP_403_FORBIDDEN)
         with transaction.atomic():
             issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
             email_queue(request=dsr, kind=EmailKind.DOWNLOAD_CODE, issued=issued)
@@ -153,7 +168,7 @@ class DownloadApi(PublicApi):
         data = s.DownloadInput(data=request.data)
         data.is_valid(raise_exception=True)
         if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
-            return Response({"detail": "This download link is invalid or has expired."}, status=403)
+            return _error("This download link is invalid or has expired.", status.HTTP_403_FORBIDDEN)
         challenge_check(request_id=dsr.pk, code=data.validated_data["code"], purpose=Purpose.DOWNLOAD)
         return _package_response(dsr, actor="subject")
 
@@ -162,7 +177,7 @@ def _package_response(dsr: Any, *, actor: str) -> HttpResponseBase:
     try:
         return package_response(dsr=dsr, actor=actor)
     except AccessPackage.DoesNotExist:
-        return Response({"detail": "There is no package for this request."}, status=404)
+        return _error("There is no package for this request.", status.HTTP_404_NOT_FOUND)
 
 
 # --- staff --------------------------------------------------------------------------------------
@@ -301,7 +316,7 @@ class StaffJobRetryApi(StaffApi):
     def post(self, request: Request, request_id: uuid.UUID, job_id: int) -> Response:
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         if not dsr.jobs.filter(pk=job_id).exists():
-            return Response({"detail": "Not found."}, status=404)
+            return _error("Not found.", status.HTTP_404_NOT_FOUND)
         job = services.job_retry(job_id=job_id, actor=_actor(request))
         return Response(s.JobOutput(job).data)
 
@@ -379,7 +394,7 @@ class StaffRequestAssignApi(StaffApi):
         username = data.validated_data["assignee"] or ""
         assignee = get_user_model().objects.filter(username=username).first() if username else None
         if username and assignee is None:
-            return Response({"assignee": ["No such staff member."]}, status=status.HTTP_400_BAD_REQUEST)
+            raise RequestInputError({"assignee": "No such staff member."})
         request_assign(request_id=dsr.pk, assignee=assignee, actor=_actor(request))
         return Response({"reference": dsr.reference, "assignee": username or None})
 
@@ -453,10 +468,11 @@ class StaffTaskDetailApi(StaffApi):
 
 class StaffTaskCompleteApi(StaffApi):
     required_permission = "task.complete"
+    parser_classes = [StrictJSONParser, MultiPartParser]  # an access task's file comes as multipart
 
     @extend_schema(
         operation_id="staff_task_complete",
-        request={"multipart/form-data": s.TaskCompleteInput, "application/json": s.TaskCompleteInput},
+        request={"multipart/form-data": s.TaskCompleteInput, "application/json": s.TaskCompleteJsonInput},
         responses={200: s.TaskOutput, 400: OpenApiResponse(description="A message per invalid field")},
         tags=["staff"],
     )
@@ -465,7 +481,8 @@ class StaffTaskCompleteApi(StaffApi):
         from dsr.tasks.services import Upload, task_complete
 
         task = task_get_for_staff(user=request.user, task_id=task_id)
-        data = s.TaskCompleteInput(data=request.data)
+        form = request.content_type.startswith("multipart/")
+        data = (s.TaskCompleteInput if form else s.TaskCompleteJsonInput)(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         file = values.get("file")

@@ -44,10 +44,25 @@ def _event_digest(event: AuditEvent) -> str:
     )
 
 
+# LOCK ORDER (SECURITY.md and docs/reliability.md, "Lock order"). Every transaction that writes takes
+# its row locks in this order and never the other way round:
+#   1. the request row (``DataSubjectRequest ... select_for_update()``), when it touches a request;
+#   2. rows that belong to the request: its jobs, tasks, assignment, notes;
+#   3. the audit head (``AuditHead`` id 1), in ``audit_record``, always the LAST lock taken.
+# The head is held until commit and every write appends to the chain, so a transaction that took the
+# head and then waited for a request or job row would deadlock with one that holds that row and
+# waits for the head. Hence: call ``audit_record`` after the transaction's other writes, and lock
+# the request row explicitly (an insert with a foreign key to it locks it implicitly, too late).
+
+
 def audit_record(
     *, actor: str, action: str, request_id: uuid.UUID | None = None, data: dict[str, Any] | None = None
 ) -> AuditEvent:
-    """Append one event to the chain. Runs inside the caller's transaction when there is one."""
+    """Append one event to the chain. Runs inside the caller's transaction when there is one.
+
+    Takes the audit head's lock, the last lock of the transaction (LOCK ORDER above): the caller
+    locks the request row, and writes everything else, before calling this.
+    """
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         # Round-trip through JSON so the stored data hashes the same when read back.

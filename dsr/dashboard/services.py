@@ -139,7 +139,10 @@ def note_add(*, request_id: uuid.UUID | str, author: Any, body: str) -> Note:
     if not body:
         raise RequestInputError({"body": _("Write the note first.")})
     with transaction.atomic():
-        request = DataSubjectRequest.objects.get(pk=request_id)
+        # The request row before the audit head (LOCK ORDER, dsr/audit/services.py), like every
+        # other write on a request: taken implicitly by the note's foreign key it could wait for a
+        # transition that holds the row and waits for the head.
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
         note = Note.objects.create(request=request, author=author, body=body)
         audit_record(
             actor=staff_actor(author),

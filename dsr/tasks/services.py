@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +30,7 @@ from dsr.audit.services import audit_record
 from dsr.notifications.services import email_render, email_send
 from dsr.staff.roles import has_permission
 from dsr.tasks.models import Task, TaskKind, TaskStatus
+from dsr.workflow.inputs import InputRejected, json_parse
 from dsr.workflow.models import Action, ConnectorJob, Status
 from dsr.workflow.services import RequestInputError
 
@@ -202,9 +202,10 @@ def upload_parse(*, upload: Upload, category: str = DEFAULT_CATEGORY) -> list[Re
 
 def _parse_json(text: str, category: str) -> list[Record]:
     try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise RequestInputError({"file": f"Not valid JSON: {exc}"}) from None
+        # Strict: NaN/Infinity would make the package's data.json invalid, deep nesting a 500.
+        doc = json_parse(text)
+    except InputRejected as exc:
+        raise RequestInputError({"file": str(exc)}) from None
     groups: dict[str, Any] = doc if isinstance(doc, dict) else {category: doc}
     records: list[Record] = []
     for group, items in groups.items():

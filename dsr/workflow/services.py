@@ -26,6 +26,7 @@ from dsr.notifications.models import EmailKind
 from dsr.notifications.outbox import email_queue
 from dsr.systems.models import System
 from dsr.workflow import deadlines
+from dsr.workflow.inputs import email_problem
 from dsr.workflow.models import (
     UNVERIFIED_TYPES,
     Action,
@@ -211,6 +212,8 @@ def request_create(
       approval at once (``request.test_accepted``); its connectors run in dry-run mode.
     * ``actor`` is who filed it, for the audit log.
     """
+    if problem := email_problem(email):
+        raise RequestInputError({"email": problem})
     jurisdiction = jurisdiction.strip().upper()
     now = timezone.now()
     if received_at is None:

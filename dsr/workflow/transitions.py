@@ -1,7 +1,8 @@
 """The one function that changes a request's status.
 
-It locks the row, checks the transition table, saves, writes the audit event and schedules the
-follow-up work with ``transaction.on_commit``. Nothing else assigns ``status``.
+It locks the row, checks the transition table, saves, schedules the follow-up work with
+``transaction.on_commit`` and writes the audit event last (the lock order of
+``dsr/audit/services.py``). Nothing else assigns ``status``.
 """
 
 from __future__ import annotations
@@ -73,12 +74,6 @@ def request_transition(
             request.status_reason = ""
             changed.append("status_reason")
         request.save(update_fields=changed)
-        audit_record(
-            actor=actor,
-            action=event,
-            request_id=request.pk,
-            data={"from": current, "to": to, **(data or {})},
-        )
 
         if to == Status.IN_PROGRESS:
             services.request_fan_out(request=request)
@@ -87,4 +82,13 @@ def request_transition(
                 status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED]
             ).update(status=JobStatus.CANCELLED, finished_at=now, lease_expires_at=None)
         services.request_schedule_notifications(request=request, previous=current)
+        # Last: the audit head is the last lock a transaction takes (LOCK ORDER in
+        # dsr/audit/services.py). Cancelling jobs above locks job rows a worker may hold while it
+        # waits for the head; taking the head first would deadlock with it.
+        audit_record(
+            actor=actor,
+            action=event,
+            request_id=request.pk,
+            data={"from": current, "to": to, **(data or {})},
+        )
     return request

@@ -91,7 +91,7 @@ def test_creating_a_request_e_mails_a_six_digit_code_to_the_address(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         reference = api.post(
-            CREATE, {"type": "access", "email": "Jane.Doe@Example.com", "jurisdiction": "de"}
+            CREATE, {"type": "access", "email": "Jane.Doe@Example.com", "jurisdiction": "DE"}
         ).json()["reference"]
     mail = smtp.wait_for(to="jane.doe@example.com", subject_contains=reference)
     assert mail.subject == f"Your verification code for request {reference}"
@@ -123,7 +123,12 @@ def test_creating_a_request_records_an_audit_event_without_the_e_mail_address(su
         ),
         (
             {"type": "teleport", "email": "jane@example.com", "jurisdiction": "DE"},
-            {"type": ['"teleport" is not a valid choice.']},
+            {
+                "type": [
+                    '"teleport" is not a valid choice. '
+                    "Valid types: access, erasure, correction, opt_out, marketing."
+                ]
+            },
         ),
         (
             {"type": "correction", "email": "jane@example.com", "jurisdiction": "DE"},
@@ -150,7 +155,7 @@ def test_creating_a_request_records_an_audit_event_without_the_e_mail_address(su
 def test_invalid_input_answers_400_with_a_message_per_field_and_creates_nothing(api, body, errors):
     response = api.post(CREATE, body)
     assert response.status_code == 400
-    assert response.json() == errors
+    assert response.json()["errors"] == errors
     assert DataSubjectRequest.objects.count() == 0
     assert VerificationChallenge.objects.count() == 0
 
@@ -170,7 +175,9 @@ def test_a_type_the_jurisdictions_law_does_not_grant_answers_400_on_the_type_fie
 
     response = api.post(CREATE, {"type": "erasure", "email": "jane@example.com", "jurisdiction": "DE"})
     assert response.status_code == 400
-    assert response.json() == {"type": ["The law of DE does not grant a right of erasure requests."]}
+    assert response.json()["errors"] == {
+        "type": ["The law of DE does not grant a right of erasure requests."]
+    }
     assert DataSubjectRequest.objects.count() == 0
 
 
@@ -266,7 +273,10 @@ def test_a_wrong_code_answers_400_with_the_attempts_left(api, submit):
     response, code = submit()
     wrong = api.post(_verify_url(response.json()["id"]), {"code": _wrong(code)})
     assert wrong.status_code == 400
-    assert wrong.json() == {"code": ["That code is not correct. 4 attempts left."]}
+    assert wrong.json() == {
+        "detail": "code: " + "That code is not correct. 4 attempts left.",
+        "errors": {"code": ["That code is not correct. 4 attempts left."]},
+    }
     assert DataSubjectRequest.objects.get().status == Status.PENDING_VERIFICATION
 
 
@@ -274,7 +284,10 @@ def test_a_code_that_is_not_six_digits_answers_400_without_counting_an_attempt(a
     response, _ = submit()
     answer = api.post(_verify_url(response.json()["id"]), {"code": "12ab"})
     assert answer.status_code == 400
-    assert answer.json() == {"code": ["Enter the 6-digit code from the e-mail."]}
+    assert answer.json() == {
+        "detail": "code: " + "Enter the 6-digit code from the e-mail.",
+        "errors": {"code": ["Enter the 6-digit code from the e-mail."]},
+    }
     assert VerificationChallenge.objects.get().attempts == 0
 
 
@@ -283,12 +296,15 @@ def test_the_fifth_wrong_code_answers_429_and_then_the_right_code_no_longer_work
     url = _verify_url(response.json()["id"])
     answers = [api.post(url, {"code": _wrong(code)}) for _ in range(5)]
     assert [a.status_code for a in answers] == [400, 400, 400, 400, 429]
-    assert answers[3].json() == {"code": ["That code is not correct. 1 attempt left."]}
-    assert answers[4].json() == {"detail": "Too many wrong codes. Request a new code."}
+    assert answers[3].json() == {
+        "detail": "code: " + "That code is not correct. 1 attempt left.",
+        "errors": {"code": ["That code is not correct. 1 attempt left."]},
+    }
+    assert answers[4].json() == {"detail": "Too many wrong codes. Request a new code.", "errors": {}}
 
     right = api.post(url, {"code": code})
     assert right.status_code == 429
-    assert right.json() == {"detail": "Too many wrong codes. Request a new code."}
+    assert right.json() == {"detail": "Too many wrong codes. Request a new code.", "errors": {}}
     assert DataSubjectRequest.objects.get().status == Status.PENDING_VERIFICATION
 
 
@@ -297,7 +313,10 @@ def test_an_expired_code_answers_400_and_leaves_the_request_waiting(api, submit)
     VerificationChallenge.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     answer = api.post(_verify_url(response.json()["id"]), {"code": code})
     assert answer.status_code == 400
-    assert answer.json() == {"code": ["That code has expired. Request a new code."]}
+    assert answer.json() == {
+        "detail": "code: " + "That code has expired. Request a new code.",
+        "errors": {"code": ["That code has expired. Request a new code."]},
+    }
     assert DataSubjectRequest.objects.get().status == Status.PENDING_VERIFICATION
 
 
@@ -441,7 +460,10 @@ def test_a_completed_access_request_is_downloaded_through_the_link_and_a_fresh_c
     wrong = api.post(
         f"/api/v1/requests/{request_id}/download", {"token": token, "code": _wrong(download_code)}
     )
-    assert wrong.json() == {"code": ["That code is not correct. 4 attempts left."]}
+    assert wrong.json() == {
+        "detail": "code: " + "That code is not correct. 4 attempts left.",
+        "errors": {"code": ["That code is not correct. 4 attempts left."]},
+    }
     package = api.post(f"/api/v1/requests/{request_id}/download", {"token": token, "code": download_code})
     assert package.status_code == 200
     assert package["Content-Disposition"] == f'attachment; filename="{reference}.zip"'

@@ -50,3 +50,26 @@ def test_the_schema_is_served_at_api_schema(api):
     assert schema["openapi"].startswith("3.")
     assert schema["info"]["title"] == "DSR Hub API"
     assert {path for path, _ in OPERATIONS} <= set(schema["paths"])
+
+
+def test_every_error_of_every_operation_is_documented_with_the_one_error_body(api):
+    schema = yaml.safe_load(api.get("/api/schema/").content)
+    error = {"$ref": "#/components/schemas/Error"}
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail", "errors"]
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            responses = operation["responses"]
+            staff = path.startswith("/api/v1/staff/")
+            expected = {"500"} | ({"401", "403"} if staff else {"429"}) | ({"404"} if "{" in path else set())
+            assert expected <= set(responses), (method, path)
+            for code, response in responses.items():
+                if int(code) >= 400:
+                    assert response["content"]["application/json"]["schema"] == error, (method, path, code)
+
+
+def test_jurisdictions_are_enumerated_from_the_rule_table(api):
+    from dsr.workflow.deadlines import supported_jurisdictions
+
+    schema = yaml.safe_load(api.get("/api/schema/").content)
+    enum = schema["components"]["schemas"]["JurisdictionEnum"]["enum"]
+    assert enum == [j.code for j in supported_jurisdictions()]

@@ -216,10 +216,10 @@ def test_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
         return
     if persona == "anonymous":
         assert response.status_code == 401
-        assert response.json() == {"detail": "Authentication credentials were not provided."}
+        assert response.json() == {"detail": "Authentication credentials were not provided.", "errors": {}}
     else:
         assert response.status_code == 403
-        assert response.json() == {"detail": "Your role does not allow this."}
+        assert response.json() == {"detail": "Your role does not allow this.", "errors": {}}
     assert db_state() == before
 
 
@@ -227,7 +227,7 @@ def test_a_staff_token_that_does_not_exist_is_refused_with_401(api, world):
     api.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
     response = api.get(BASE)
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid token."}
+    assert response.json() == {"detail": "Invalid token.", "errors": {}}
 
 
 def test_an_unknown_request_id_answers_404_to_every_role(staff_client):
@@ -377,7 +377,10 @@ def test_a_refused_transition_answers_409_with_a_readable_message_and_changes_no
     before = db_state()
     response = approver.post(f"{BASE}/{world.completed.pk}/approve")
     assert response.status_code == 409
-    assert response.json() == {"detail": "A request that is completed cannot become in progress."}
+    assert response.json() == {
+        "detail": "A request that is completed cannot become in progress.",
+        "errors": {},
+    }
     assert db_state() == before
 
 
@@ -411,7 +414,7 @@ def test_a_denial_without_a_known_reason_and_a_message_answers_400_and_changes_n
     before = db_state()
     response = approver.post(f"{BASE}/{world.awaiting.pk}/deny", body)
     assert response.status_code == 400
-    assert response.json() == errors
+    assert response.json()["errors"] == errors
     assert db_state() == before
 
 
@@ -430,7 +433,7 @@ def test_cancelling_closes_the_request_and_cancels_its_open_jobs(staff_client, w
 def test_cancelling_a_closed_request_answers_409(staff_client, world):
     response = staff_client("agent").post(f"{BASE}/{world.completed.pk}/cancel")
     assert response.status_code == 409
-    assert response.json() == {"detail": "A request that is completed cannot become cancelled."}
+    assert response.json() == {"detail": "A request that is completed cannot become cancelled.", "errors": {}}
 
 
 # --- jobs -----------------------------------------------------------------------------------------
@@ -460,7 +463,7 @@ def test_only_a_failed_job_can_be_retried(staff_client, world, job_status):
     before = db_state()
     response = agent.post(f"{BASE}/{world.stuck.pk}/jobs/{world.failed_job.pk}/retry")
     assert response.status_code == 400
-    assert response.json() == {"job": ["Only a failed job can be retried."]}
+    assert response.json()["errors"] == {"job": ["Only a failed job can be retried."]}
     assert db_state() == before
 
 
@@ -491,7 +494,7 @@ def test_downloading_the_package_returns_the_zip_counts_the_download_and_audits_
 def test_downloading_when_there_is_no_package_answers_404(staff_client, world):
     response = staff_client("agent").get(f"{BASE}/{world.awaiting.pk}/package")
     assert response.status_code == 404
-    assert response.json() == {"detail": "There is no package for this request."}
+    assert response.json() == {"detail": "There is no package for this request.", "errors": {}}
 
 
 def test_the_audit_trail_lists_the_requests_events_in_order(staff_client, world):
@@ -535,7 +538,7 @@ def _references(client: Any, query: str) -> set[str]:
         ("", {"de_access", "fr_erasure", "ca_overdue", "closed_late"}),
         ("status=in_progress", {"fr_erasure", "ca_overdue"}),
         ("type=erasure", {"fr_erasure"}),
-        ("jurisdiction=us-ca", {"ca_overdue"}),
+        ("jurisdiction=US-CA", {"ca_overdue"}),
         ("overdue=true", {"ca_overdue"}),
         ("overdue=false", {"de_access", "fr_erasure", "closed_late"}),
         ("email=jane.doe@example.com", {"de_access"}),
@@ -551,7 +554,7 @@ def test_the_list_filters(staff_client, listed, query, expected):
 def test_a_viewer_cannot_search_by_e_mail_since_it_would_reveal_masked_identities(staff_client, listed):
     response = staff_client("viewer").get(f"{BASE}?email=jane.doe@example.com")
     assert response.status_code == 403
-    assert response.json() == {"detail": "Your role cannot search by e-mail address."}
+    assert response.json() == {"detail": "Your role cannot search by e-mail address.", "errors": {}}
 
 
 def test_the_list_filters_by_reference_in_any_case(staff_client, listed):
@@ -574,7 +577,7 @@ def test_the_list_is_ordered_by_due_date_and_counts_jobs(staff_client, listed):
 def test_an_invalid_filter_answers_400_naming_the_field(staff_client, listed, query, field):
     response = staff_client("agent").get(f"{BASE}?{query}")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
 
 
 # --- creating staff -------------------------------------------------------------------------------
@@ -664,7 +667,8 @@ def test_only_a_request_awaiting_approval_can_be_approved(staff_client, status):
     response = approver.post(f"{BASE}/{request.pk}/approve")
     assert response.status_code == 409
     assert response.json() == {
-        "detail": f"A request that is {Status(status).label.lower()} cannot become in progress."
+        "detail": f"A request that is {Status(status).label.lower()} cannot become in progress.",
+        "errors": {},
     }
     assert db_state() == before
 
@@ -675,7 +679,7 @@ def test_an_inactive_staff_users_token_is_refused_with_401(api, world):
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = api.get(BASE)
     assert response.status_code == 401
-    assert response.json() == {"detail": "User inactive or deleted."}
+    assert response.json() == {"detail": "User inactive or deleted.", "errors": {}}
 
 
 def test_a_user_without_a_staff_role_is_refused_with_403(api, world):

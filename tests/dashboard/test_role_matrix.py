@@ -408,5 +408,5 @@ def test_api_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
         assert response.status_code == 401
     else:
         assert response.status_code == 403
-        assert response.json() == {"detail": "Your role does not allow this."}
+        assert response.json() == {"detail": "Your role does not allow this.", "errors": {}}
     assert db_state() == before

@@ -168,4 +168,4 @@ def test_the_api_refuses_a_download_code_for_an_expired_package(api, answered):
         f"/api/v1/requests/{answered.request.pk}/download-code", {"token": token}, format="json"
     )
     assert response.status_code == 403
-    assert response.json() == {"detail": "This download link is invalid or has expired."}
+    assert response.json() == {"detail": "This download link is invalid or has expired.", "errors": {}}

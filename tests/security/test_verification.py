@@ -26,8 +26,8 @@ def test_a_code_is_locked_after_five_wrong_attempts_and_then_even_the_right_code
         for _ in range(5)
     ]
     assert [a.status_code for a in answers] == [400, 400, 400, 400, 429]
-    assert answers[0].json() == {"code": ["That code is not correct. 4 attempts left."]}
-    assert answers[4].json() == {"detail": "Too many wrong codes. Request a new code."}
+    assert answers[0].json()["errors"] == {"code": ["That code is not correct. 4 attempts left."]}
+    assert answers[4].json() == {"detail": "Too many wrong codes. Request a new code.", "errors": {}}
 
     right = api.post(f"/api/v1/requests/{request_id}/verify", {"code": code}, format="json")
 

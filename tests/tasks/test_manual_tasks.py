@@ -170,6 +170,20 @@ def test_completing_an_access_task_with_a_csv_file_makes_one_record_per_row(
             "Not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
         ),
         ("data.json", b'[{"a": 1}, "text"]', "records[1]: expected a non-empty object"),
+        # Not JSON (RFC 8259 §6): stored as-is they made the package's data.json invalid.
+        ("data.json", b'[{"score": NaN}]', "NaN is not a JSON number; write the value as a string or null."),
+        (
+            "data.json",
+            b'[{"score": -Infinity}]',
+            "-Infinity is not a JSON number; write the value as a string or null.",
+        ),
+        ("data.json", b'[{"score": 1e999}]', "A number is too large to store; write it as a string."),
+        # Nested 1,000 levels deep: a RecursionError (500) before.
+        (
+            "data.json",
+            b'[{"a": ' + b"[" * 1000 + b"]" * 1000 + b"}]",
+            "The JSON is nested more than 64 levels deep.",
+        ),
         ("data.json", b"[]", "The file holds no records; report an empty result instead."),
         ("data.csv", b"a,a\n1,2\n", "The CSV header names a column twice."),
         ("data.csv", b"a,b\n1,2,3\n", "Line 2: 3 values for 2 columns."),
@@ -186,7 +200,7 @@ def test_an_invalid_access_file_is_refused_and_the_task_stays_open(
         format="multipart",
     )
     assert response.status_code == 400
-    assert response.json() == {"file": [message]}
+    assert response.json()["errors"] == {"file": [message]}
     task.refresh_from_db()
     assert task.status == TaskStatus.OPEN
     assert ConnectorJob.objects.get(pk=task.job_id).status == JobStatus.WAITING
@@ -215,7 +229,7 @@ def test_an_erasure_report_must_hold_consistent_counts(
 ) -> None:
     task = open_task(start_request)
     response = client_for("agent").post(f"/api/v1/staff/tasks/{task.pk}/complete", payload, format="json")
-    assert (response.status_code, response.json()) == (400, errors)
+    assert (response.status_code, response.json()["errors"]) == (400, errors)
     task.refresh_from_db()
     assert task.status == TaskStatus.OPEN
 
@@ -226,7 +240,7 @@ def test_a_task_cannot_be_completed_twice(archive: None, start_request: StartReq
     url = f"/api/v1/staff/tasks/{task.pk}/complete"
     assert agent.post(url, {"records_found": 0, "records_erased": 0}, format="json").status_code == 200
     again = agent.post(url, {"records_found": 5, "records_erased": 5}, format="json")
-    assert (again.status_code, again.json()) == (400, {"task": ["This task is already completed."]})
+    assert (again.status_code, again.json()["errors"]) == (400, {"task": ["This task is already completed."]})
     assert Task.objects.get().records_found == 0
 
 
@@ -289,7 +303,7 @@ def test_a_task_of_a_cancelled_request_cannot_be_completed(
     response = client_for("agent").post(
         f"/api/v1/staff/tasks/{task.pk}/complete", {"records_found": 1, "records_erased": 1}, format="json"
     )
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, response.json()["errors"]) == (
         400,
         {"task": ["The request is closed; its tasks cannot be completed."]},
     )
