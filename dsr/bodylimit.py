@@ -57,6 +57,8 @@ class BodyLimitMiddleware:
                 "size": _megabytes(limit)
             }
             if request.path.startswith("/api/"):
-                return JsonResponse({"detail": message}, status=413)
+                return JsonResponse(
+                    {"detail": message, "errors": {}}, status=413
+                )  # the API's one error shape
             return render(request, "portal/too_large.html", {"message": message}, status=413)
         return self.get_response(request)

@@ -7,17 +7,17 @@ from __future__ import annotations
 import uuid
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dsr.api.permissions import StaffPermission
-from dsr.api.serializers import RequestCreatedOutput
+from dsr.api.serializers import RequestCreatedOutput, RequestCreateInput
 from dsr.workflow import services
 from dsr.workflow.diagnostics import request_diagnostics_export
-from dsr.workflow.models import Channel, RequestType
+from dsr.workflow.models import Channel
 from dsr.workflow.selectors import request_get_for_staff
 
 
@@ -25,13 +25,15 @@ def _actor(request: Request) -> str:
     return f"staff:{request.user.get_username()}"
 
 
-class TestRequestInput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=RequestType.choices)
-    email = serializers.EmailField(max_length=254, help_text="A test subject's address in your systems.")
-    jurisdiction = serializers.CharField(max_length=10)
-    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    details = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
-    test = serializers.BooleanField(
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class OnlyTrueField(serializers.BooleanField):
+    """A boolean the schema allows only as ``true``."""
+
+
+class TestRequestInput(RequestCreateInput):
+    """The public create body (same validation), for a test subject; ``test`` may only be true."""
+
+    test = OnlyTrueField(
         default=True, help_text="Always true here: a test request (dry-run connectors, no e-mail)."
     )
 
@@ -52,7 +54,7 @@ class StaffTestRequestCreateApi(APIView):
     @extend_schema(
         operation_id="staff_test_request_create",
         request=TestRequestInput,
-        responses={201: TestRequestOutput, 400: OpenApiResponse(description="A message per invalid field")},
+        responses={201: TestRequestOutput},
         tags=["staff"],
         description=(
             "Start a test request: it runs through the real connectors in dry-run mode (they report "
@@ -64,12 +66,10 @@ class StaffTestRequestCreateApi(APIView):
         data = TestRequestInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = {k: v for k, v in data.validated_data.items() if k != "test"}
-        try:
-            created = services.request_create(
-                **values, channel=Channel.STAFF, is_test=True, actor=_actor(request)
-            )
-        except services.RequestInputError as exc:
-            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        # A RequestInputError becomes the API's 400 body in dsr/api/errors.py.
+        created = services.request_create(
+            **values, channel=Channel.STAFF, is_test=True, actor=_actor(request)
+        )
         return Response(TestRequestOutput(created).data, status=status.HTTP_201_CREATED)
 
 

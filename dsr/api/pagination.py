@@ -52,7 +52,8 @@ class StaffPagination(LimitOffsetPagination):
                     f"Number of results to return per page (default {self.default_limit}, "
                     f"at most {self.max_limit}; a larger value returns {self.max_limit})."
                 )
-                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_limit}
+                # Any limit up to bigint is accepted and clamped to the page size (DRF's max_limit).
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": INT8_MAX}
             elif parameter["name"] == self.offset_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 0, "maximum": INT8_MAX}
         return parameters

@@ -248,22 +248,17 @@ def test_an_unsupported_content_type_answers_json_415(api) -> None:
 
 
 def test_a_body_over_the_upload_limit_answers_json_413(api, settings) -> None:
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = api.post(CREATE, {"type": "access", "email": "a@example.com", "details": "x" * 2000})
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    body = {"type": "access", "email": "a@example.com", "details": "x" * (1024 * 1024 + 1)}
+    response = api.post(CREATE, body, format="json")
     assert (response.status_code, response.json()) == (
         413,
-        {"detail": "The request body is too large.", "errors": {}},
+        {"detail": "The request is too large: at most 1 MB can be sent.", "errors": {}},
     )
 
 
 def test_a_throttled_call_answers_json_429_with_retry_after(api, settings) -> None:
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "public_verify": "1/hour",
-        },
-    }
+    settings.DSR_RATE_LIMITS = {**settings.DSR_RATE_LIMITS, "verify:ip": "1/hour"}
     url = f"{CREATE}/{RequestFactory().pk}/verify"
     first, second = api.post(url, {"code": "12ab"}), api.post(url, {"code": "12ab"})
     assert (first.status_code, second.status_code) == (400, 429)

@@ -211,7 +211,7 @@ def test_a_request_from_a_state_whose_law_is_not_yet_in_force_answers_400_saying
     response = api.post(CREATE, {"type": "access", "email": "in@example.com", "jurisdiction": "US-IN"})
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert response.json()["errors"] == {
         "jurisdiction": [
             "The privacy law of Indiana (Indiana Consumer Data Protection Act) applies to requests "
             "received from 2026-01-01. It was not yet in force on 2025-12-31, so we cannot take this "

@@ -129,6 +129,7 @@ def credentials(request, seeded: str) -> dict[str, str]:  # type: ignore[no-unty
 # check still runs on them, and every check on all other operations.
 BUSINESS_RULE_400 = {
     "POST /api/v1/requests",
+    "POST /api/v1/staff/test-requests",
     "POST /api/v1/requests/{request_id}/verify",
     "POST /api/v1/requests/{request_id}/download",
     "POST /api/v1/requests/{request_id}/download-code",

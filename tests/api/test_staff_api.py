@@ -206,7 +206,7 @@ def test_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
     if how == "half" and persona != "anonymous":
         # Password only: no staff capability at all, the same answer as to an anonymous caller.
         assert response.status_code == 401
-        assert response.json() == {"detail": "Authentication credentials were not provided."}
+        assert response.json() == {"detail": "Authentication credentials were not provided.", "errors": {}}
         assert db_state() == before
         return
     if persona in endpoint.allowed:
@@ -340,7 +340,8 @@ def test_the_schema_states_the_page_size_cap_of_every_staff_list(api):
     schema = yaml.safe_load(api.get("/api/schema/").content)
     for path in ["/api/v1/staff/requests", "/api/v1/staff/tasks"]:
         (limit,) = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == "limit"]
-        assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
+        assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+        assert "at most 100; a larger value returns 100" in limit["description"]
         assert "at most 100" in limit["description"]
 
 
@@ -624,7 +625,7 @@ def test_an_expired_token_is_refused_with_401(api, settings):
     AuthToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = api.get(BASE)
-    assert (response.status_code, response.json()) == (401, {"detail": "Invalid token."})
+    assert (response.status_code, response.json()) == (401, {"detail": "Invalid token.", "errors": {}})
 
 
 def test_a_token_expires_after_the_configured_days(settings):

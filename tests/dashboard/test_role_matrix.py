@@ -387,7 +387,7 @@ def test_api_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
     if how == "half" and persona != "anonymous":
         # A password-only session is no caller: the answer is that of an anonymous one.
         assert response.status_code == 401
-        assert response.json() == {"detail": "Authentication credentials were not provided."}
+        assert response.json() == {"detail": "Authentication credentials were not provided.", "errors": {}}
         assert db_state() == before
         return
     if persona in endpoint.allowed:

@@ -74,7 +74,7 @@ def test_a_session_signed_in_with_the_password_only_gets_nothing_anywhere():
     listing = half.get(STAFF_API)
     assert (listing.status_code, listing.json()) == (
         401,
-        {"detail": "Authentication credentials were not provided."},
+        {"detail": "Authentication credentials were not provided.", "errors": {}},
     )
     assert half.post(f"{STAFF_API}/{waiting.pk}/approve").status_code == 401
     assert half.get("/admin/").status_code == 302

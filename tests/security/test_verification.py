@@ -31,7 +31,10 @@ def test_a_code_is_locked_after_five_wrong_attempts_and_then_even_the_right_code
 
     right = api.post(f"/api/v1/requests/{request_id}/verify", {"code": code}, format="json")
 
-    assert (right.status_code, right.json()) == (429, {"detail": "Too many wrong codes. Request a new code."})
+    assert (right.status_code, right.json()) == (
+        429,
+        {"detail": "Too many wrong codes. Request a new code.", "errors": {}},
+    )
     assert DataSubjectRequest.objects.get(pk=request_id).status == Status.PENDING_VERIFICATION
 
 

@@ -318,6 +318,6 @@ def test_an_access_file_over_10_mb_is_refused_with_a_readable_400_and_the_task_s
         f"/api/v1/staff/tasks/{task.pk}/complete", {"file": big}, format="multipart"
     )
     assert response.status_code == 400
-    assert response.json() == {"file": ["The file is larger than 10 MB."]}
+    assert response.json()["errors"] == {"file": ["The file is larger than 10 MB."]}
     task.refresh_from_db()
     assert task.status == TaskStatus.OPEN

@@ -126,14 +126,16 @@ def test_the_test_request_endpoint_refuses_test_false_and_a_correction_without_d
         format="json",
     )
     assert refused.status_code == 400
-    assert "test" in refused.json()
+    assert refused.json()["errors"] == {
+        "test": ["This endpoint creates test requests only; send test: true."]
+    }
     ungranted = approver.post(
         "/api/v1/staff/test-requests",
         {"type": "correction", "email": "t@example.com", "jurisdiction": "DE"},
         format="json",
     )
     assert ungranted.status_code == 400
-    assert ungranted.json() == {"details": "Tell us what is wrong and how it should read."}
+    assert ungranted.json()["errors"] == {"details": ["Tell us what is wrong and how it should read."]}
     assert not DataSubjectRequest.objects.exists()
 
 

@@ -36,7 +36,7 @@ def test_parallel_notes_assigns_and_the_worker_check_leave_no_500_no_stuck_reque
     make_system("archive", "manual", MANUAL_CONFIG)
     dsr, job = start_request("archive")
     task = Task.objects.get(job=job)
-    _, token = staff_create(username="lead", role="admin")
+    _, token = staff_create(username="lead", role="admin", token=True)
     for name in ("agent-a", "agent-b"):
         staff_create(username=name, role="agent")
     base = f"{live_server.url}/api/v1"
