@@ -15,6 +15,8 @@ from rest_framework.views import APIView
 
 from dsr.api.permissions import StaffPermission
 from dsr.api.serializers import RequestCreatedOutput
+from dsr.errors import RequestInputError
+from dsr.staff.actors import staff_actor
 from dsr.workflow import services
 from dsr.workflow.diagnostics import request_diagnostics_export
 from dsr.workflow.models import Channel, RequestType
@@ -22,7 +24,7 @@ from dsr.workflow.selectors import request_get_for_staff
 
 
 def _actor(request: Request) -> str:
-    return f"staff:{request.user.get_username()}"
+    return staff_actor(request.user)
 
 
 class TestRequestInput(serializers.Serializer):
@@ -68,7 +70,7 @@ class StaffTestRequestCreateApi(APIView):
             created = services.request_create(
                 **values, channel=Channel.STAFF, is_test=True, actor=_actor(request)
             )
-        except services.RequestInputError as exc:
+        except RequestInputError as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         return Response(TestRequestOutput(created).data, status=status.HTTP_201_CREATED)
 

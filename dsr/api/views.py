@@ -28,6 +28,7 @@ from dsr.identity.services import challenge_check, challenge_issue
 from dsr.notifications.models import EmailKind
 from dsr.notifications.outbox import email_queue
 from dsr.notifications.services import download_token_check
+from dsr.staff.actors import staff_actor
 from dsr.staff.roles import has_permission
 from dsr.workflow import services
 from dsr.workflow.models import Channel, Status
@@ -35,7 +36,7 @@ from dsr.workflow.selectors import QueueFilters, request_get_for_staff, request_
 
 
 def _actor(request: Request) -> str:
-    return f"staff:{request.user.get_username()}"
+    return staff_actor(request.user)
 
 
 class PublicApi(APIView):

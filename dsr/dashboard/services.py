@@ -20,21 +20,18 @@ from django.utils.translation import gettext as _
 
 from dsr.audit.services import ChainReport, audit_record, audit_verify_chain
 from dsr.dashboard.models import Assignment, ManualTask, Note, SystemCheck, TaskStatus
+from dsr.errors import RequestInputError
 from dsr.notifications.services import email_render, email_send, email_send_to_subject
+from dsr.staff.actors import staff_actor
 from dsr.staff.roles import has_permission
 from dsr.systems.models import System
 from dsr.systems.services import system_build_connector
 from dsr.workflow import deadlines
 from dsr.workflow.models import DataSubjectRequest
-from dsr.workflow.services import RequestInputError, request_approve, request_deny
+from dsr.workflow.services import request_approve, request_deny
 from dsr.workflow.transitions import TransitionNotAllowed
 
 log = logging.getLogger(__name__)
-
-
-def staff_actor(user: Any) -> str:
-    """The audit actor of a staff member: ``staff:<username>``."""
-    return f"staff:{user.get_username()}"
 
 
 # --- deadlines ----------------------------------------------------------------------------------

@@ -28,11 +28,11 @@ from django.utils.translation import gettext as _
 from connectors import ErasureMethod, ErasureResult, JobHandle, PermanentError, Record, TransientError
 from connectors.handoff import handoff_kind
 from dsr.audit.services import audit_record
+from dsr.errors import RequestInputError
 from dsr.notifications.services import email_render, email_send
 from dsr.staff.roles import has_permission
 from dsr.tasks.models import Task, TaskKind, TaskStatus
 from dsr.workflow.models import Action, ConnectorJob, Status
-from dsr.workflow.services import RequestInputError
 
 log = logging.getLogger(__name__)
 

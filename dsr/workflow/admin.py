@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from dsr.staff.actors import staff_actor
 from dsr.staff.roles import has_permission
 from dsr.workflow import services
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest
@@ -76,7 +77,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         done = 0
         for dsr in queryset:
             try:
-                func(request_id=dsr.pk, actor=f"staff:{request.user.get_username()}")
+                func(request_id=dsr.pk, actor=staff_actor(request.user))
                 done += 1
             except TransitionNotAllowed as exc:
                 self.message_user(request, f"{dsr.reference}: {exc}", messages.WARNING)

@@ -25,9 +25,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dsr.audit.services import audit_record
+from dsr.errors import RequestInputError
 from dsr.workflow import deadlines
 from dsr.workflow.models import UNVERIFIED_TYPES, Channel, DataSubjectRequest, RequestType, Status
-from dsr.workflow.services import RequestInputError, request_create, request_types_for
+from dsr.workflow.services import request_create, request_types_for
 
 REQUIRED_COLUMNS = ("type", "email", "jurisdiction", "received_at", "external_id")
 OPTIONAL_COLUMNS = ("name", "details", "channel", "verified", "test")

@@ -19,7 +19,9 @@ from django.utils.translation import gettext
 from connectors import Capability, registry
 from connectors.handoff import HandoffConnector
 from connectors.types import normalise_email, normalise_phone
+from dsr.errors import RequestInputError
 from dsr.identity import crypto
+from dsr.identity.blind_index import email_blind_index
 from dsr.identity.models import Purpose
 from dsr.identity.services import challenge_check, challenge_issue
 from dsr.notifications.models import EmailKind
@@ -79,18 +81,6 @@ _PERMISSION_TYPES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
 )
-
-
-class RequestInputError(Exception):
-    """Input a person can fix; ``errors`` maps field names to messages."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-def email_blind_index(email: str) -> str:
-    return crypto.blind_index(normalise_email(email), purpose="email")
 
 
 def not_in_force_message(exc: deadlines.NotInForce) -> str:
