@@ -136,7 +136,8 @@ def step_export(folder: Path, rows: int) -> dict[str, Any]:
 
     from connectors import Subject
     from connectors.sql.sample import TARGET_EMAIL, sample_config
-    from dsr.exports.services import access_part_write, package_build
+    from dsr.exports.package import package_build
+    from dsr.exports.parts import access_part_write
     from dsr.systems.models import System
     from dsr.systems.services import system_build_connector
     from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db import transaction
 from django.http.response import HttpResponseBase
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -22,12 +21,13 @@ from dsr.api.permissions import StaffPermission
 from dsr.api.throttles import LimiterThrottle
 from dsr.audit.models import AuditEvent
 from dsr.exports.models import AccessPackage
+from dsr.exports.selectors import package_current
 from dsr.exports.views import package_response
 from dsr.identity.models import Purpose
 from dsr.identity.services import challenge_check, challenge_issue
 from dsr.notifications.models import EmailKind
 from dsr.notifications.outbox import email_queue
-from dsr.notifications.services import download_token_check
+from dsr.notifications.services import download_token_state
 from dsr.staff.actors import staff_actor
 from dsr.staff.roles import has_permission
 from dsr.workflow import services
@@ -123,11 +123,9 @@ class DownloadCodeApi(PublicApi):
         dsr = request_get_for_subject(request_id=request_id)
         data = s.DownloadCodeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
+        if download_token_state(request_id=str(dsr.pk), token=data.validated_data["token"]) != "valid":
             return Response({"detail": "This download link is invalid or has expired."}, status=403)
-        if not AccessPackage.objects.filter(
-            request=dsr, purged_at__isnull=True, expires_at__gt=timezone.now()
-        ).exists():
+        if package_current(request=dsr) is None:
             return Response({"detail": "This download link is invalid or has expired."}, status=403)
         with transaction.atomic():
             issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
@@ -153,7 +151,7 @@ class DownloadApi(PublicApi):
         dsr = request_get_for_subject(request_id=request_id)
         data = s.DownloadInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
+        if download_token_state(request_id=str(dsr.pk), token=data.validated_data["token"]) != "valid":
             return Response({"detail": "This download link is invalid or has expired."}, status=403)
         challenge_check(request_id=dsr.pk, code=data.validated_data["code"], purpose=Purpose.DOWNLOAD)
         return _package_response(dsr, actor="subject")

@@ -262,7 +262,7 @@ def task_complete(
     (erased <= found) and a ``note``. Raises ``RequestInputError`` for invalid input, a completed
     task, or a request that is closed.
     """
-    from dsr.exports.services import access_part_write
+    from dsr.exports.parts import access_part_write
     from dsr.workflow.jobs import job_wake
 
     note = note.strip()[:4000]

@@ -21,7 +21,7 @@ from connectors import Capability, Connector, ErasureMethod, ErasureResult, JobH
 from connectors.errors import PermanentError, RateLimited, TransientError
 from connectors.handoff import HandoffConnector, is_handoff
 from dsr.audit.services import audit_record
-from dsr.exports.services import access_part_write
+from dsr.exports.parts import access_part_write
 from dsr.systems.services import system_build_connector
 from dsr.tasks.services import task_open, task_poll
 from dsr.workflow.models import Action, ConnectorJob, DataSubjectRequest, JobStatus, Status

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from dsr.audit.models import AuditEvent
-from dsr.exports.services import package_read
+from dsr.exports.download import package_read
 from dsr.staff.services import staff_create
 from dsr.tasks.models import Task, TaskStatus
 from dsr.workflow import jobs
