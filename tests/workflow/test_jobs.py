@@ -339,7 +339,7 @@ def test_a_system_without_opt_out_gets_no_job_and_the_request_goes_to_the_privac
 
 def test_a_completed_opt_out_says_opted_out_not_erased(scripted_connector, mailoutbox) -> None:  # type: ignore[no-untyped-def]
     from dsr.notifications.services import email_send_status
-    from dsr.portal.selectors import request_timeline
+    from dsr.workflow.timeline import request_timeline
 
     request, by_key = start_opt_out(
         "opt_out", {"mail": ("scripted_opt_out", [SUPPRESSED])}, scripted_connector

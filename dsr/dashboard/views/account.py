@@ -16,22 +16,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dsr.audit.services import audit_record
-from dsr.dashboard.auth import (
-    permissions_for,
-    staff_view,
-)
-from dsr.dashboard.forms import (
-    TimeZoneForm,
-)
-from dsr.dashboard.views.common import _form_errors, _page, actor
+from dsr.dashboard.auth import permissions_for, staff_view
+from dsr.dashboard.forms import TimeZoneForm
+from dsr.dashboard.views.common import actor, form_errors, render_page
 from dsr.staff import tokens
 from dsr.staff import twofactor as totp
 from dsr.staff.middleware import staff_time_zone
 from dsr.staff.roles import role_of
 from dsr.staff.services import staff_set_time_zone, staff_time_zones
-
-# --- one's own account: password, backup codes, API tokens ----------------------------------------
-
 
 SHOW_ONCE_KEY = "dsr_show_once"  # the new API token, until the next view of the account page
 
@@ -43,7 +35,7 @@ def _account_page(request: HttpRequest, **extra: Any) -> HttpResponse:
         "token_ttl_days": settings.DSR_API_TOKEN_TTL_DAYS,
         **extra,
     }
-    return _page(request, "dashboard/account.html", context)
+    return render_page(request, "dashboard/account.html", context)
 
 
 @never_cache
@@ -126,8 +118,8 @@ def preferences_view(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, _("Preferences saved."))
             return redirect("dashboard:preferences")
-        messages.error(request, _form_errors(form))
-    return _page(
+        messages.error(request, form_errors(form))
+    return render_page(
         request,
         "dashboard/preferences.html",
         {"form": form, "zone": staff_time_zone(request.user), "now": timezone.now()},

@@ -9,16 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from dsr.dashboard import selectors, services
-from dsr.dashboard.auth import (
-    staff_view,
-)
-from dsr.dashboard.forms import (
-    AuditFilterForm,
-)
-from dsr.dashboard.views.common import _page, actor
+from dsr.dashboard.auth import staff_view
+from dsr.dashboard.forms import AuditFilterForm
+from dsr.dashboard.views.common import actor, render_page
 from dsr.workflow import services as workflow
-
-# --- audit ----------------------------------------------------------------------------------------
 
 
 def _audit_page(request: HttpRequest, report: Any = None) -> HttpResponse:
@@ -39,7 +33,7 @@ def _audit_page(request: HttpRequest, report: Any = None) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
-    return _page(
+    return render_page(
         request,
         "dashboard/audit.html",
         {

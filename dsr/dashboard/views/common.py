@@ -16,7 +16,9 @@ from dsr.staff.roles import role_of
 actor = staff_actor
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def render_page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     base = {
         "can": permissions_for(request.user),
         "role": role_of(request.user),
@@ -25,11 +27,11 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
     return render(request, template, {**base, **context}, status=status)
 
 
-def _error_text(exc: Exception) -> str:
+def error_text(exc: Exception) -> str:
     if isinstance(exc, RequestInputError):
         return " ".join(exc.errors.values())
     return str(exc)
 
 
-def _form_errors(form: Any) -> str:
+def form_errors(form: Any) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)

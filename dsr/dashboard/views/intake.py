@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dsr.dashboard.auth import staff_view
-from dsr.dashboard.views.common import _page
+from dsr.dashboard.views.common import render_page
 from dsr.errors import RequestInputError
 from dsr.identity import crypto
 from dsr.staff.actors import staff_actor
@@ -73,7 +73,7 @@ def _render(request: HttpRequest, *, status: int = 200, **context: Any) -> HttpR
         "payload": "",
         "max_kb": IMPORT_MAX_BYTES // 1024,
     }
-    return _page(request, "dashboard/import.html", {**defaults, **context}, status=status)
+    return render_page(request, "dashboard/import.html", {**defaults, **context}, status=status)
 
 
 def _run_import(request: HttpRequest, text: str, *, dry_run: bool) -> HttpResponse:

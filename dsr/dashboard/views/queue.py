@@ -17,22 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dsr.audit.services import audit_record
 from dsr.dashboard import selectors, services
-from dsr.dashboard.auth import (
-    forbidden,
-    staff_view,
-)
+from dsr.dashboard.auth import forbidden, staff_view
 from dsr.dashboard.csv_export import queue_csv_write
-from dsr.dashboard.forms import (
-    BulkForm,
-    QueueFilterForm,
-)
-from dsr.dashboard.views.common import _error_text, _form_errors, _page, actor
+from dsr.dashboard.forms import BulkForm, QueueFilterForm
+from dsr.dashboard.views.common import actor, error_text, form_errors, render_page
 from dsr.errors import RequestInputError
 from dsr.staff.roles import has_permission, mask_email
 from dsr.workflow.models import Status
 from dsr.workflow.selectors import QueueFilters, request_queue
-
-# --- the queue ------------------------------------------------------------------------------------
 
 
 def _queue_filters(request: HttpRequest) -> tuple[QueueFilterForm, QueueFilters]:
@@ -80,7 +72,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         "soon": open_qs.filter(due_at__gte=now, due_at__lte=now + settings.DSR_DUE_SOON).count(),
         "approval": open_qs.filter(status=Status.AWAITING_APPROVAL).count(),
     }
-    return _page(
+    return render_page(
         request,
         "dashboard/queue.html",
         {
@@ -102,7 +94,7 @@ def queue_bulk_view(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST)
     back = reverse("dashboard:queue") + ("?" + request.POST["query"] if request.POST.get("query") else "")
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
         return redirect(back)
     action = form.cleaned_data["action"]
     permission = {"approve": "request.approve", "deny": "request.deny", "assign": "request.assign"}[action]
@@ -124,7 +116,7 @@ def queue_bulk_view(request: HttpRequest) -> HttpResponse:
             assignee=assignee,
         )
     except RequestInputError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect(back)
     if result.done:
         messages.success(

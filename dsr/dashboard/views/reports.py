@@ -10,16 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dsr.dashboard import charts, reports
-from dsr.dashboard.auth import (
-    staff_view,
-)
-from dsr.dashboard.forms import (
-    ReportForm,
-)
-from dsr.dashboard.views.common import _page
+from dsr.dashboard.auth import staff_view
+from dsr.dashboard.forms import ReportForm
+from dsr.dashboard.views.common import render_page
 from dsr.workflow.models import RequestType
-
-# --- reports --------------------------------------------------------------------------------------
 
 
 @require_GET
@@ -50,7 +44,7 @@ def reports_view(request: HttpRequest) -> HttpResponse:
     )
     rows = reports.ccpa_metrics(year=year, scope=scope)
     stats = reports.close_stats(since=now - timedelta(days=365), until=now)
-    return _page(
+    return render_page(
         request,
         "dashboard/reports.html",
         {

@@ -16,33 +16,24 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dsr.audit.models import AuditEvent
 from dsr.dashboard import selectors, services
-from dsr.dashboard.auth import (
-    staff_view,
-)
-from dsr.dashboard.forms import (
-    AssignForm,
-    DenyForm,
-    ExtendForm,
-    NoteForm,
-    TaskDoneForm,
-    TaskForm,
-)
+from dsr.dashboard.auth import staff_view
+from dsr.dashboard.forms import AssignForm, DenyForm, ExtendForm, NoteForm, TaskDoneForm, TaskForm
 from dsr.dashboard.models import ManualTask
-from dsr.dashboard.views.common import _error_text, _form_errors, _page, actor
+from dsr.dashboard.views.common import actor, error_text, form_errors, render_page
 from dsr.errors import RequestInputError
 from dsr.exports.models import AccessPackage
+from dsr.exports.selectors import package_current
 from dsr.exports.views import package_response
 from dsr.staff.roles import mask_email
 from dsr.workflow import services as workflow
 from dsr.workflow.selectors import request_get_for_staff
+from dsr.workflow.timeline import subject_timeline
 from dsr.workflow.transitions import TransitionNotAllowed
-
-# --- one request ----------------------------------------------------------------------------------
 
 
 def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
     jobs = list(dsr.jobs.select_related("system").order_by("system__name"))
-    package = AccessPackage.objects.filter(request=dsr, purged_at__isnull=True).first()
+    package = package_current(request=dsr)
     assignment = getattr(dsr, "assignment", None)
     return {
         "r": dsr,
@@ -52,7 +43,7 @@ def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
         "emails": list(dsr.emails.order_by("id")),  # the outbox: failures are shown, never silent
         "notes": list(dsr.notes.select_related("author")),
         "tasks": list(dsr.manual_tasks.all()),
-        "timeline": selectors.subject_timeline(request=dsr),
+        "timeline": subject_timeline(request=dsr),
         "audit": list(AuditEvent.objects.filter(request_id=dsr.pk).order_by("id")),
         "package": package,
         "assignment": assignment,
@@ -70,7 +61,7 @@ def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
 @staff_view("request.view")
 def request_detail_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
-    return _page(request, "dashboard/request.html", _detail_context(request, dsr))
+    return render_page(request, "dashboard/request.html", _detail_context(request, dsr))
 
 
 @never_cache
@@ -91,7 +82,7 @@ def _run(request: HttpRequest, request_id: uuid.UUID, call: Any, success: str) -
     try:
         call()
     except (RequestInputError, TransitionNotAllowed) as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, success)
     return _back(request_id)
@@ -115,7 +106,7 @@ def request_deny_view(request: HttpRequest, request_id: uuid.UUID) -> HttpRespon
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
     form = DenyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
         return _back(dsr.pk)
     return _run(
         request,
@@ -150,7 +141,7 @@ def request_extend_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResp
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
     form = ExtendForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
         return _back(dsr.pk)
     return _run(
         request,
@@ -186,7 +177,7 @@ def request_note_view(request: HttpRequest, request_id: uuid.UUID) -> HttpRespon
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
     form = NoteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
         return _back(dsr.pk)
     return _run(
         request,
@@ -202,7 +193,7 @@ def request_task_add_view(request: HttpRequest, request_id: uuid.UUID) -> HttpRe
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
     form = TaskForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
         return _back(dsr.pk)
     return _run(
         request,
@@ -253,7 +244,7 @@ def request_reveal_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResp
     context = _detail_context(request, dsr)
     context["revealed"] = workflow.identity_reveal(request_id=dsr.pk, actor=actor(request.user))
     context["audit"] = list(AuditEvent.objects.filter(request_id=dsr.pk).order_by("id"))
-    response = _page(request, "dashboard/request.html", context)
+    response = render_page(request, "dashboard/request.html", context)
     response["Cache-Control"] = "no-store"
     return response
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dsr.dashboard import auth
 from dsr.dashboard.forms import CodeForm, LoginForm
-from dsr.dashboard.views.common import _form_errors
+from dsr.dashboard.views.common import form_errors
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -71,7 +71,7 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
             return redirect(_next_url(request))
         error = outcome.error
     elif request.method == "POST":
-        error = _form_errors(form)
+        error = form_errors(form)
     return render(
         request,
         "dashboard/login_code.html",

@@ -13,20 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dsr.dashboard import services
-from dsr.dashboard.auth import (
-    staff_view,
-)
-from dsr.dashboard.forms import (
-    StaffCreateForm,
-    StaffRoleForm,
-)
-from dsr.dashboard.views.common import _error_text, _form_errors, _page, actor
+from dsr.dashboard.auth import staff_view
+from dsr.dashboard.forms import StaffCreateForm, StaffRoleForm
+from dsr.dashboard.views.common import actor, error_text, form_errors, render_page
 from dsr.errors import RequestInputError
 from dsr.staff import twofactor as totp
 from dsr.staff.models import Role, StaffTOTPDevice
 from dsr.staff.services import staff_create
-
-# --- staff and settings (admin) -------------------------------------------------------------------
 
 
 @require_GET
@@ -35,7 +28,7 @@ def staff_view_list(request: HttpRequest) -> HttpResponse:
     users = get_user_model().objects.filter(staff__isnull=False).select_related("staff").order_by("username")
     enrolled = set(StaffTOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
     rows = [{"user": u, "role": u.staff.role, "totp": u.pk in enrolled} for u in users]
-    return _page(
+    return render_page(
         request,
         "dashboard/staff.html",
         {"rows": rows, "create_form": StaffCreateForm(), "roles": Role.choices},
@@ -47,7 +40,7 @@ def staff_view_list(request: HttpRequest) -> HttpResponse:
 def staff_create_view(request: HttpRequest) -> HttpResponse:
     form = StaffCreateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
         return redirect("dashboard:staff")
     data = form.cleaned_data
     try:
@@ -59,7 +52,7 @@ def staff_create_view(request: HttpRequest) -> HttpResponse:
             actor=actor(request.user),
         )
     except RequestInputError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect("dashboard:staff")
     messages.success(
         request,
@@ -117,4 +110,4 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         ("DSR_SITE_URL", settings.SITE_URL),
         ("DEFAULT_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
     ]
-    return _page(request, "dashboard/settings.html", {"values": values})
+    return render_page(request, "dashboard/settings.html", {"values": values})

@@ -10,20 +10,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dsr.dashboard import selectors, services
-from dsr.dashboard.auth import (
-    staff_view,
-)
-from dsr.dashboard.views.common import _page, actor
+from dsr.dashboard.auth import staff_view
+from dsr.dashboard.views.common import actor, render_page
 from dsr.systems.models import System
 from dsr.systems.services import system_set_enabled
-
-# --- systems --------------------------------------------------------------------------------------
 
 
 @require_GET
 @staff_view("system.view")
 def systems_view(request: HttpRequest) -> HttpResponse:
-    return _page(request, "dashboard/systems.html", {"rows": selectors.systems_overview()})
+    return render_page(request, "dashboard/systems.html", {"rows": selectors.systems_overview()})
 
 
 def _system(key: str) -> System:
