@@ -591,7 +591,7 @@ def request_complete(*, request: DataSubjectRequest) -> DataSubjectRequest:
 
 def request_finalize(*, request_id: uuid.UUID | str) -> None:
     """Build the access package (idempotent) and complete the request."""
-    from dsr.exports.services import package_build
+    from dsr.exports.package import package_build
 
     request = DataSubjectRequest.objects.get(pk=request_id)
     if request.status != Status.IN_PROGRESS:
