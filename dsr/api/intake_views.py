@@ -17,8 +17,8 @@ from dsr.api.permissions import StaffPermission
 from dsr.api.serializers import RequestCreatedOutput
 from dsr.errors import RequestInputError
 from dsr.staff.actors import staff_actor
-from dsr.workflow import services
 from dsr.workflow.diagnostics import request_diagnostics_export
+from dsr.workflow.intake import request_create
 from dsr.workflow.models import Channel, RequestType
 from dsr.workflow.selectors import request_get_for_staff
 
@@ -67,9 +67,7 @@ class StaffTestRequestCreateApi(APIView):
         data.is_valid(raise_exception=True)
         values = {k: v for k, v in data.validated_data.items() if k != "test"}
         try:
-            created = services.request_create(
-                **values, channel=Channel.STAFF, is_test=True, actor=_actor(request)
-            )
+            created = request_create(**values, channel=Channel.STAFF, is_test=True, actor=_actor(request))
         except RequestInputError as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         return Response(TestRequestOutput(created).data, status=status.HTTP_201_CREATED)

@@ -30,7 +30,9 @@ from dsr.notifications.outbox import email_queue
 from dsr.notifications.services import download_token_state
 from dsr.staff.actors import staff_actor
 from dsr.staff.roles import has_permission
-from dsr.workflow import services
+from dsr.workflow.decisions import job_retry, request_approve, request_cancel, request_deny
+from dsr.workflow.identities import identity_reveal
+from dsr.workflow.intake import request_create, request_resend_code, request_verify
 from dsr.workflow.models import Channel, Status
 from dsr.workflow.selectors import QueueFilters, request_get_for_staff, request_get_for_subject, request_queue
 
@@ -65,7 +67,7 @@ class RequestCreateApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = s.RequestCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        created = services.request_create(**data.validated_data, channel=Channel.API)
+        created = request_create(**data.validated_data, channel=Channel.API)
         return Response(s.RequestCreatedOutput(created).data, status=status.HTTP_201_CREATED)
 
 
@@ -89,7 +91,7 @@ class RequestVerifyApi(PublicApi):
         data.is_valid(raise_exception=True)
         if dsr.status != Status.PENDING_VERIFICATION:
             return Response(s.RequestStatusOutput(dsr).data)  # verifying twice is harmless
-        dsr = services.request_verify(request_id=dsr.pk, code=data.validated_data["code"].strip())
+        dsr = request_verify(request_id=dsr.pk, code=data.validated_data["code"].strip())
         return Response(s.RequestStatusOutput(dsr).data)
 
 
@@ -104,7 +106,7 @@ class RequestResendCodeApi(PublicApi):
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
         dsr = request_get_for_subject(request_id=request_id)
-        services.request_resend_code(request_id=dsr.pk)
+        request_resend_code(request_id=dsr.pk)
         return Response(
             {"detail": "If the request is waiting for a code, a new one is on its way."}, status=202
         )
@@ -217,7 +219,7 @@ class StaffRequestRevealApi(StaffApi):
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
-        identity = services.identity_reveal(request_id=dsr.pk, actor=_actor(request))
+        identity = identity_reveal(request_id=dsr.pk, actor=_actor(request))
         body = {
             "reference": dsr.reference,
             "email": identity.email,
@@ -243,7 +245,7 @@ class StaffRequestApproveApi(StaffApi):
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
-        dsr = services.request_approve(request_id=dsr.pk, actor=_actor(request))
+        dsr = request_approve(request_id=dsr.pk, actor=_actor(request))
         return Response(s.RequestStatusOutput(dsr).data)
 
 
@@ -260,7 +262,7 @@ class StaffRequestDenyApi(StaffApi):
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         data = s.DenyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        dsr = services.request_deny(
+        dsr = request_deny(
             request_id=dsr.pk,
             actor=_actor(request),
             reason=data.validated_data["reason"],
@@ -282,9 +284,7 @@ class StaffRequestCancelApi(StaffApi):
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         data = s.CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        dsr = services.request_cancel(
-            request_id=dsr.pk, actor=_actor(request), note=data.validated_data["note"]
-        )
+        dsr = request_cancel(request_id=dsr.pk, actor=_actor(request), note=data.validated_data["note"])
         return Response(s.RequestStatusOutput(dsr).data)
 
 
@@ -301,7 +301,7 @@ class StaffJobRetryApi(StaffApi):
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         if not dsr.jobs.filter(pk=job_id).exists():
             return Response({"detail": "Not found."}, status=404)
-        job = services.job_retry(job_id=job_id, actor=_actor(request))
+        job = job_retry(job_id=job_id, actor=_actor(request))
         return Response(s.JobOutput(job).data)
 
 

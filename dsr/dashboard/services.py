@@ -27,8 +27,8 @@ from dsr.staff.roles import has_permission
 from dsr.systems.models import System
 from dsr.systems.services import system_build_connector
 from dsr.workflow import deadlines
+from dsr.workflow.decisions import request_approve, request_deny
 from dsr.workflow.models import DataSubjectRequest
-from dsr.workflow.services import request_approve, request_deny
 from dsr.workflow.transitions import TransitionNotAllowed
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def task_complete(*, task_id: int, actor: str, outcome: str = "") -> ManualTask:
 # --- identities and packages --------------------------------------------------------------------
 
 
-# The identity reveal (``identity_reveal``) lives in the core, ``dsr.workflow.services``: the
+# The identity reveal (``identity_reveal``) lives in the core, ``dsr.workflow.identities``: the
 # dashboard and the staff API show identities masked and reveal them through the same audited call.
 
 

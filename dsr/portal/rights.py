@@ -18,9 +18,9 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from dsr.workflow import deadlines
+from dsr.workflow.intake import request_types_for
 from dsr.workflow.jurisdiction_names import jurisdiction_name
 from dsr.workflow.models import UNVERIFIED_TYPES, RequestType
-from dsr.workflow.services import request_types_for
 
 # The country list folds the US states into one entry (the state is chosen in a second list).
 UNITED_STATES = _("United States")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from dsr import ratelimit
+from dsr.errors import RequestInputError
 from dsr.exports.selectors import package_current
 from dsr.identity.services import (
     CodeExpired,
@@ -45,6 +46,14 @@ from dsr.portal.selectors import (
 )
 from dsr.portal.services import status_link_request
 from dsr.workflow import deadlines
+from dsr.workflow.intake import (
+    AgentInput,
+    not_in_force_message,
+    request_create,
+    request_resend_code,
+    request_types_for,
+    request_verify,
+)
 from dsr.workflow.jurisdiction_names import jurisdiction_name
 from dsr.workflow.models import (
     UNVERIFIED_TYPES,
@@ -55,15 +64,6 @@ from dsr.workflow.models import (
     Status,
 )
 from dsr.workflow.selectors import request_get_for_subject
-from dsr.workflow.services import (
-    AgentInput,
-    RequestInputError,
-    not_in_force_message,
-    request_create,
-    request_resend_code,
-    request_types_for,
-    request_verify,
-)
 from dsr.workflow.timeline import request_timeline
 from dsr.workflow.transitions import TransitionNotAllowed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from dsr.workflow import jobs, services
+from dsr.workflow import fanout, intake, jobs
 
 
 @shared_task(name="dsr.workflow.tasks.run_job", acks_late=True)
@@ -14,12 +14,12 @@ def run_job(job_id: int) -> None:
 
 @shared_task(name="dsr.workflow.tasks.check_request")
 def check_request(request_id: str) -> None:
-    services.request_check_finished(request_id=request_id)
+    fanout.request_check_finished(request_id=request_id)
 
 
 @shared_task(name="dsr.workflow.tasks.finalize_request", acks_late=True)
 def finalize_request(request_id: str) -> None:
-    services.request_finalize(request_id=request_id)
+    fanout.request_finalize(request_id=request_id)
 
 
 @shared_task(name="dsr.workflow.tasks.reconcile")
@@ -29,4 +29,4 @@ def reconcile() -> dict[str, int]:
 
 @shared_task(name="dsr.workflow.tasks.expire_unverified")
 def expire_unverified() -> int:
-    return services.requests_expire_unverified()
+    return intake.requests_expire_unverified()

@@ -53,7 +53,7 @@ def request_transition(
     ``fields`` are other columns set in the same save (a deny reason, an approval time); ``event``
     names the audit action (``request.approved``...). Follow-up work is scheduled after commit.
     """
-    from dsr.workflow import services  # the follow-ups live with the services that own them
+    from dsr.workflow import fanout  # the follow-ups live with the services that own them
 
     with transaction.atomic():
         request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
@@ -81,10 +81,10 @@ def request_transition(
         )
 
         if to == Status.IN_PROGRESS:
-            services.request_fan_out(request=request)
+            fanout.request_fan_out(request=request)
         if to in TERMINAL_STATUSES:
             request.jobs.exclude(
                 status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED]
             ).update(status=JobStatus.CANCELLED, finished_at=now, lease_expires_at=None)
-        services.request_schedule_notifications(request=request, previous=current)
+        fanout.request_schedule_notifications(request=request, previous=current)
     return request

@@ -12,7 +12,7 @@ from dsr.dashboard import selectors, services
 from dsr.dashboard.auth import staff_view
 from dsr.dashboard.forms import AuditFilterForm
 from dsr.dashboard.views.common import actor, render_page
-from dsr.workflow import services as workflow
+from dsr.workflow.models import DataSubjectRequest
 
 
 def _audit_page(request: HttpRequest, report: Any = None) -> HttpResponse:
@@ -27,9 +27,9 @@ def _audit_page(request: HttpRequest, report: Any = None) -> HttpResponse:
     )
     page = Paginator(selectors.audit_events(filters=filters), 100).get_page(request.GET.get("page"))
     references = dict(
-        workflow.DataSubjectRequest.objects.filter(
-            pk__in={e.request_id for e in page if e.request_id}
-        ).values_list("pk", "reference")
+        DataSubjectRequest.objects.filter(pk__in={e.request_id for e in page if e.request_id}).values_list(
+            "pk", "reference"
+        )
     )
     query = request.GET.copy()
     query.pop("page", None)

@@ -26,9 +26,9 @@ from dsr.staff.roles import has_permission
 from dsr.workflow import deadlines
 from dsr.workflow.diagnostics import request_diagnostics_export
 from dsr.workflow.imports import requests_import
+from dsr.workflow.intake import request_create
 from dsr.workflow.models import Channel, RequestType
 from dsr.workflow.selectors import request_get_for_staff
-from dsr.workflow.services import request_create
 
 IMPORT_MAX_BYTES = 1024 * 1024  # larger backlogs: ``manage.py import_requests``
 IMPORT_SALT = "dsr.dashboard.import"

@@ -25,7 +25,8 @@ from dsr.exports.models import AccessPackage
 from dsr.exports.selectors import package_current
 from dsr.exports.views import package_response
 from dsr.staff.roles import mask_email
-from dsr.workflow import services as workflow
+from dsr.workflow.decisions import job_retry, request_approve, request_cancel, request_deny
+from dsr.workflow.identities import identity_reveal
 from dsr.workflow.selectors import request_get_for_staff
 from dsr.workflow.timeline import subject_timeline
 from dsr.workflow.transitions import TransitionNotAllowed
@@ -95,7 +96,7 @@ def request_approve_view(request: HttpRequest, request_id: uuid.UUID) -> HttpRes
     return _run(
         request,
         dsr.pk,
-        lambda: workflow.request_approve(request_id=dsr.pk, actor=actor(request.user)),
+        lambda: request_approve(request_id=dsr.pk, actor=actor(request.user)),
         _("Approved: the systems are being processed."),
     )
 
@@ -111,7 +112,7 @@ def request_deny_view(request: HttpRequest, request_id: uuid.UUID) -> HttpRespon
     return _run(
         request,
         dsr.pk,
-        lambda: workflow.request_deny(
+        lambda: request_deny(
             request_id=dsr.pk,
             actor=actor(request.user),
             reason=form.cleaned_data["reason"],
@@ -128,7 +129,7 @@ def request_cancel_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResp
     return _run(
         request,
         dsr.pk,
-        lambda: workflow.request_cancel(
+        lambda: request_cancel(
             request_id=dsr.pk, actor=actor(request.user), note=request.POST.get("note", "")[:2000]
         ),
         _("Cancelled."),
@@ -230,7 +231,7 @@ def job_retry_view(request: HttpRequest, request_id: uuid.UUID, job_id: int) -> 
     return _run(
         request,
         dsr.pk,
-        lambda: workflow.job_retry(job_id=job_id, actor=actor(request.user)),
+        lambda: job_retry(job_id=job_id, actor=actor(request.user)),
         _("The job is queued again."),
     )
 
@@ -242,7 +243,7 @@ def request_reveal_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResp
     """Show the identity in clear on this one response (never stored in the session); audited."""
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
     context = _detail_context(request, dsr)
-    context["revealed"] = workflow.identity_reveal(request_id=dsr.pk, actor=actor(request.user))
+    context["revealed"] = identity_reveal(request_id=dsr.pk, actor=actor(request.user))
     context["audit"] = list(AuditEvent.objects.filter(request_id=dsr.pk).order_by("id"))
     response = render_page(request, "dashboard/request.html", context)
     response["Cache-Control"] = "no-store"
