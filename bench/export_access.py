@@ -136,11 +136,12 @@ def step_export(folder: Path, rows: int) -> dict[str, Any]:
 
     from connectors import Subject
     from connectors.sql.sample import TARGET_EMAIL, sample_config
-    from dsr.exports.services import access_part_write, package_build
+    from dsr.exports.package import package_build
+    from dsr.exports.parts import access_part_write
+    from dsr.identity.blind_index import email_blind_index
     from dsr.systems.models import System
     from dsr.systems.services import system_build_connector
     from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
-    from dsr.workflow.services import email_blind_index
 
     system = System.objects.create(
         key="warehouse",

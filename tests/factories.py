@@ -6,9 +6,9 @@ import factory
 from django.utils import timezone
 
 from connectors.types import normalise_email
+from dsr.identity.blind_index import email_blind_index
 from dsr.systems.models import System
 from dsr.workflow.models import DataSubjectRequest, RequestType, Status
-from dsr.workflow.services import email_blind_index
 
 
 class RequestFactory(factory.django.DjangoModelFactory):

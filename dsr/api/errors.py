@@ -21,8 +21,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from connectors.errors import ConfigError
 from connectors.registry import RegistryError
+from dsr.errors import RequestInputError
 from dsr.identity.services import CodeLocked, ResendRefused, VerificationError
-from dsr.workflow.services import RequestInputError
 from dsr.workflow.transitions import TransitionNotAllowed
 
 API_PREFIX = "/api/"

@@ -15,14 +15,15 @@ from rest_framework.views import APIView
 
 from dsr.api.permissions import StaffPermission
 from dsr.api.serializers import RequestCreatedOutput, RequestCreateInput
-from dsr.workflow import services
+from dsr.staff.actors import staff_actor
 from dsr.workflow.diagnostics import request_diagnostics_export
+from dsr.workflow.intake import request_create
 from dsr.workflow.models import Channel
 from dsr.workflow.selectors import request_get_for_staff
 
 
 def _actor(request: Request) -> str:
-    return f"staff:{request.user.get_username()}"
+    return staff_actor(request.user)
 
 
 @extend_schema_field({"type": "boolean", "enum": [True]})
@@ -67,9 +68,7 @@ class StaffTestRequestCreateApi(APIView):
         data.is_valid(raise_exception=True)
         values = {k: v for k, v in data.validated_data.items() if k != "test"}
         # A RequestInputError becomes the API's 400 body in dsr/api/errors.py.
-        created = services.request_create(
-            **values, channel=Channel.STAFF, is_test=True, actor=_actor(request)
-        )
+        created = request_create(**values, channel=Channel.STAFF, is_test=True, actor=_actor(request))
         return Response(TestRequestOutput(created).data, status=status.HTTP_201_CREATED)
 
 

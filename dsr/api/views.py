@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db import transaction
 from django.http.response import HttpResponseBase
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -24,18 +23,22 @@ from dsr.api.parsers import StrictJSONParser
 from dsr.api.permissions import StaffPermission
 from dsr.api.throttles import LimiterThrottle
 from dsr.audit.models import AuditEvent
+from dsr.errors import RequestInputError
 from dsr.exports.models import AccessPackage
+from dsr.exports.selectors import package_current
 from dsr.exports.views import package_response
 from dsr.identity.models import Purpose
 from dsr.identity.services import challenge_check, challenge_issue
 from dsr.notifications.models import EmailKind
 from dsr.notifications.outbox import email_queue
-from dsr.notifications.services import download_token_check
+from dsr.notifications.services import download_token_state
+from dsr.staff.actors import staff_actor
 from dsr.staff.roles import has_permission
-from dsr.workflow import services
+from dsr.workflow.decisions import job_retry, request_approve, request_cancel, request_deny
+from dsr.workflow.identities import identity_reveal
+from dsr.workflow.intake import request_create, request_resend_code, request_verify
 from dsr.workflow.models import Channel, Status
 from dsr.workflow.selectors import QueueFilters, request_get_for_staff, request_get_for_subject, request_queue
-from dsr.workflow.services import RequestInputError
 
 
 def _error(detail: str, code: int) -> Response:
@@ -43,7 +46,7 @@ def _error(detail: str, code: int) -> Response:
 
 
 def _actor(request: Request) -> str:
-    return f"staff:{request.user.get_username()}"
+    return staff_actor(request.user)
 
 
 class PublicApi(APIView):
@@ -79,7 +82,7 @@ class RequestCreateApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = s.RequestCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        created = services.request_create(**data.validated_data, channel=Channel.API)
+        created = request_create(**data.validated_data, channel=Channel.API)
         return Response(s.RequestCreatedOutput(created).data, status=status.HTTP_201_CREATED)
 
 
@@ -103,7 +106,7 @@ class RequestVerifyApi(PublicApi):
         data.is_valid(raise_exception=True)
         if dsr.status != Status.PENDING_VERIFICATION:
             return Response(s.RequestStatusOutput(dsr).data)  # verifying twice is harmless
-        dsr = services.request_verify(request_id=dsr.pk, code=data.validated_data["code"].strip())
+        dsr = request_verify(request_id=dsr.pk, code=data.validated_data["code"].strip())
         return Response(s.RequestStatusOutput(dsr).data)
 
 
@@ -118,7 +121,7 @@ class RequestResendCodeApi(PublicApi):
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
         dsr = request_get_for_subject(request_id=request_id)
-        services.request_resend_code(request_id=dsr.pk)
+        request_resend_code(request_id=dsr.pk)
         return Response(
             {"detail": "If the request is waiting for a code, a new one is on its way."}, status=202
         )
@@ -137,11 +140,9 @@ class DownloadCodeApi(PublicApi):
         dsr = request_get_for_subject(request_id=request_id)
         data = s.DownloadCodeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
+        if download_token_state(request_id=str(dsr.pk), token=data.validated_data["token"]) != "valid":
             return _error("This download link is invalid or has expired.", status.HTTP_403_FORBIDDEN)
-        if not AccessPackage.objects.filter(
-            request=dsr, purged_at__isnull=True, expires_at__gt=timezone.now()
-        ).exists():
+        if package_current(request=dsr) is None:
             return _error("This download link is invalid or has expired.", status.HTTP_403_FORBIDDEN)
         with transaction.atomic():
             issued = challenge_issue(request_id=dsr.pk, purpose=Purpose.DOWNLOAD, resend=True)
@@ -167,7 +168,7 @@ class DownloadApi(PublicApi):
         dsr = request_get_for_subject(request_id=request_id)
         data = s.DownloadInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if not download_token_check(request_id=str(dsr.pk), token=data.validated_data["token"]):
+        if download_token_state(request_id=str(dsr.pk), token=data.validated_data["token"]) != "valid":
             return _error("This download link is invalid or has expired.", status.HTTP_403_FORBIDDEN)
         challenge_check(request_id=dsr.pk, code=data.validated_data["code"], purpose=Purpose.DOWNLOAD)
         return _package_response(dsr, actor="subject")
@@ -233,7 +234,7 @@ class StaffRequestRevealApi(StaffApi):
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
-        identity = services.identity_reveal(request_id=dsr.pk, actor=_actor(request))
+        identity = identity_reveal(request_id=dsr.pk, actor=_actor(request))
         body = {
             "reference": dsr.reference,
             "email": identity.email,
@@ -259,7 +260,7 @@ class StaffRequestApproveApi(StaffApi):
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
-        dsr = services.request_approve(request_id=dsr.pk, actor=_actor(request))
+        dsr = request_approve(request_id=dsr.pk, actor=_actor(request))
         return Response(s.RequestStatusOutput(dsr).data)
 
 
@@ -276,7 +277,7 @@ class StaffRequestDenyApi(StaffApi):
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         data = s.DenyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        dsr = services.request_deny(
+        dsr = request_deny(
             request_id=dsr.pk,
             actor=_actor(request),
             reason=data.validated_data["reason"],
@@ -298,9 +299,7 @@ class StaffRequestCancelApi(StaffApi):
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         data = s.CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        dsr = services.request_cancel(
-            request_id=dsr.pk, actor=_actor(request), note=data.validated_data["note"]
-        )
+        dsr = request_cancel(request_id=dsr.pk, actor=_actor(request), note=data.validated_data["note"])
         return Response(s.RequestStatusOutput(dsr).data)
 
 
@@ -317,7 +316,7 @@ class StaffJobRetryApi(StaffApi):
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         if not dsr.jobs.filter(pk=job_id).exists():
             return _error("Not found.", status.HTTP_404_NOT_FOUND)
-        job = services.job_retry(job_id=job_id, actor=_actor(request))
+        job = job_retry(job_id=job_id, actor=_actor(request))
         return Response(s.JobOutput(job).data)
 
 

@@ -51,32 +51,6 @@ def deadline_badge(request: DataSubjectRequest, *, now: datetime | None = None) 
     return Badge("ok", str(_("%(n)d d left")) % {"n": left.days})
 
 
-# --- the request's timeline as the person sees it -----------------------------------------------
-
-SUBJECT_EVENTS = {
-    "request.received": _("Request received"),
-    "request.verified": _("E-mail address confirmed"),
-    "request.approved": _("We started working on the request"),
-    "request.extended": _("Deadline extended (notice sent with the reasons)"),
-    "request.completed": _("Request completed"),
-    "request.denied": _("Request denied (reasons sent)"),
-    "request.cancelled": _("Request cancelled"),
-    "request.expired": _("Request expired: the e-mail address was never confirmed"),
-}
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    label: str
-
-
-def subject_timeline(*, request: DataSubjectRequest) -> list[TimelineEntry]:
-    """The steps the data subject is told about, without internal work (jobs, notes, retries)."""
-    events = AuditEvent.objects.filter(request_id=request.pk, action__in=list(SUBJECT_EVENTS)).order_by("id")
-    return [TimelineEntry(at=e.created_at, label=str(SUBJECT_EVENTS[e.action])) for e in events]
-
-
 # --- audit ----------------------------------------------------------------------------------------
 
 

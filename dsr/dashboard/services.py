@@ -15,26 +15,23 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dsr.audit.services import ChainReport, audit_record, audit_verify_chain
 from dsr.dashboard.models import Assignment, ManualTask, Note, SystemCheck, TaskStatus
-from dsr.notifications.services import email_render, email_send, email_send_to_subject
+from dsr.errors import RequestInputError
+from dsr.notifications.services import email_render, email_send
+from dsr.staff.actors import staff_actor
 from dsr.staff.roles import has_permission
 from dsr.systems.models import System
 from dsr.systems.services import system_build_connector
 from dsr.workflow import deadlines
+from dsr.workflow.decisions import request_approve, request_deny
 from dsr.workflow.models import DataSubjectRequest
-from dsr.workflow.services import RequestInputError, request_approve, request_deny
 from dsr.workflow.transitions import TransitionNotAllowed
 
 log = logging.getLogger(__name__)
-
-
-def staff_actor(user: Any) -> str:
-    """The audit actor of a staff member: ``staff:<username>``."""
-    return f"staff:{user.get_username()}"
 
 
 # --- deadlines ----------------------------------------------------------------------------------
@@ -84,23 +81,12 @@ def request_extend(
         request_id_text = str(request.pk)
 
         def notify() -> None:
-            from dsr.dashboard.tasks import send_extension_notice
+            from dsr.notifications.tasks import send_extension_notice
 
             send_extension_notice.delay(request_id_text)
 
         transaction.on_commit(notify, robust=True)
     return request
-
-
-def email_send_extension(*, request: DataSubjectRequest) -> None:
-    """The extension notice to the person: new due date, the reason, and the legal basis."""
-    with translation.override(request.language):
-        email_send_to_subject(
-            template="extended",
-            subject=_("We need more time for your request %(ref)s") % {"ref": request.reference},
-            request=request,
-            context={"reason": request.extension_reason},
-        )
 
 
 # --- assignment, notes, manual tasks ------------------------------------------------------------
@@ -188,7 +174,7 @@ def task_complete(*, task_id: int, actor: str, outcome: str = "") -> ManualTask:
 # --- identities and packages --------------------------------------------------------------------
 
 
-# The identity reveal (``identity_reveal``) lives in the core, ``dsr.workflow.services``: the
+# The identity reveal (``identity_reveal``) lives in the core, ``dsr.workflow.identities``: the
 # dashboard and the staff API show identities masked and reveal them through the same audited call.
 
 

@@ -19,10 +19,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from dsr.exports.spool import HTML_ROWS_PER_TABLE, SystemData
 from dsr.systems.inventory import DPA_STATUSES, EEA_COUNTRIES, NEVER_DISCLOSE_KINDS
 
 if TYPE_CHECKING:
-    from dsr.exports.services import _SystemData
     from dsr.workflow.models import DataSubjectRequest
 
 
@@ -91,7 +91,7 @@ def is_ccpa_family(regime: str) -> bool:
     return regime == "CCPA" or regime.startswith("US_")
 
 
-def _system_view(item: _SystemData, tables_html: dict[tuple[str, str], dict[str, Any]]) -> SystemView:
+def _system_view(item: SystemData, tables_html: dict[tuple[str, str], dict[str, Any]]) -> SystemView:
     system = item.system
     view = SystemView(
         key=system.key,
@@ -142,7 +142,7 @@ def _system_view(item: _SystemData, tables_html: dict[tuple[str, str], dict[str,
 def cover_context(
     *,
     request: DataSubjectRequest,
-    systems: list[_SystemData],
+    systems: list[SystemData],
     tables_html: dict[tuple[str, str], dict[str, Any]],
     generated_at: datetime,
 ) -> dict[str, Any]:
@@ -168,7 +168,7 @@ def cover_context(
         "held_not_disclosed": [w for w in withheld if w.kind != "third_party"],
         "third_party_removed": [w for w in withheld if w.kind == "third_party"],
         "third_country_recipients": [(v, r) for v in with_data for r in v.recipients if r.third_country],
-        "html_rows_per_table": _html_rows_limit(),
+        "html_rows_per_table": HTML_ROWS_PER_TABLE,
         "gdpr": gdpr_abbreviation(request.regime),
         "portability_citation": portability_citation(request.regime),
         # Only the files that are in the zip are listed: no csv/ without a table to put in it.
@@ -196,9 +196,3 @@ def portability_citation(regime: str) -> str:
         found = deadlines.default_rules().regimes.get(regime)
         return found.law if found is not None else ""
     return f"{gdpr_abbreviation(regime)} Art. 20"
-
-
-def _html_rows_limit() -> int:
-    from dsr.exports.services import HTML_ROWS_PER_TABLE
-
-    return HTML_ROWS_PER_TABLE

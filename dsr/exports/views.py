@@ -16,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from dsr import ratelimit
-from dsr.exports.models import AccessPackage
-from dsr.exports.services import package_download, package_get_current
+from dsr.exports.download import package_download
+from dsr.exports.selectors import package_current
 from dsr.identity.models import Purpose
 from dsr.identity.services import VerificationError, challenge_check, challenge_issue
 from dsr.notifications.models import EmailKind
@@ -48,11 +48,8 @@ def download_page(request: HttpRequest, request_id: uuid.UUID) -> HttpResponseBa
     token = request.GET.get("token") or request.POST.get("token") or ""
     context = {"dsr": dsr, "token": token, "code_sent": False, "error": "", "state": "ready"}
     state = download_token_state(request_id=str(dsr.pk), token=token)
-    if state == "valid":
-        try:
-            package_get_current(request=dsr)
-        except AccessPackage.DoesNotExist:
-            state = "expired"  # purged, past its expiry, or never built: the link leads nowhere now
+    if state == "valid" and package_current(request=dsr) is None:
+        state = "expired"  # purged, past its expiry, or never built: the link leads nowhere now
     if state != "valid":
         return render(
             request,

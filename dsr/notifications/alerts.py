@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from dsr.notifications.models import Alert, AlertKind
@@ -29,13 +31,17 @@ def alert_raise(*, kind: str, key: str, subject: str, message: str) -> bool:
         return False
     from dsr.notifications.services import email_send
 
-    text = f"{alert.message}\n\n{settings.SITE_URL}/dashboard/\n"
+    text = f"{alert.message}\n\n{settings.SITE_URL}{reverse('dashboard:queue')}\n"
     for address in settings.DSR_ALERT_EMAILS:
         try:
             email_send(subject=f"[DSR Hub alert] {alert.subject}", to=address, text=text, html="")
         except Exception:  # the alert stays recorded and appears in the digest
             log.exception("alert %s: the e-mail to %s failed", alert.pk, address)
     return True
+
+
+def _request_url(request_id: Any) -> str:
+    return settings.SITE_URL + reverse("dashboard:request", kwargs={"request_id": request_id})
 
 
 def alert_job_failed(*, job_id: int) -> bool:
@@ -50,7 +56,7 @@ def alert_job_failed(*, job_id: int) -> bool:
             f"The {job.action} job of request {job.request.reference} on system {job.system.key} failed "
             f"after {job.attempts} attempt(s): {job.error[:500]}\n"
             f"Fix the cause, then retry the job on the request's page: "
-            f"{settings.SITE_URL}/dashboard/requests/{job.request.pk}/"
+            f"{_request_url(job.request.pk)}"
         ),
     )
 
@@ -88,7 +94,7 @@ def alert_deadline_risk() -> int:
             message=(
                 f"Request {request.reference} ({request.type}, {request.jurisdiction}) {state}: due "
                 f"{request.due_at:%Y-%m-%d %H:%M} UTC, status {request.status}.\n"
-                f"{request.due_explanation}\n{settings.SITE_URL}/dashboard/requests/{request.pk}/"
+                f"{request.due_explanation}\n{_request_url(request.pk)}"
             ),
         )
     return raised

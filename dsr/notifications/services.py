@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
@@ -24,14 +25,6 @@ DOWNLOAD_SALT = "dsr.download"
 def download_token(*, request: DataSubjectRequest) -> str:
     """A signed token for the completion e-mail's link; checked with ``DSR_PACKAGE_TTL`` as max age."""
     return signing.dumps({"r": str(request.pk)}, salt=DOWNLOAD_SALT)
-
-
-def download_token_check(*, request_id: str, token: str) -> bool:
-    try:
-        value = signing.loads(token, salt=DOWNLOAD_SALT, max_age=settings.DSR_PACKAGE_TTL)
-    except signing.BadSignature:  # includes SignatureExpired
-        return False
-    return isinstance(value, dict) and value.get("r") == str(request_id)
 
 
 def download_token_state(*, request_id: str, token: str) -> str:
@@ -64,7 +57,10 @@ def status_signature_check(*, reference: str, signature: str) -> bool:
 
 def status_url(*, request: DataSubjectRequest) -> str:
     """The absolute link to the request's status page, as put in the e-mails."""
-    return f"{settings.SITE_URL}/status/{request.reference}/{status_signature(reference=request.reference)}/"
+    signature = status_signature(reference=request.reference)
+    return settings.SITE_URL + reverse(
+        "portal:status", kwargs={"reference": request.reference, "signature": signature}
+    )
 
 
 def email_render(*, template: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -148,7 +144,8 @@ def email_send_status(*, request: DataSubjectRequest, kind: str) -> None:
         context: dict[str, Any] = {"status_url": status_url(request=request)}
         if kind == "completed" and request.type == "access":
             token = download_token(request=request)
-            context["download_url"] = f"{settings.SITE_URL}/requests/{request.pk}/download?token={token}"
+            page = reverse("download-page", kwargs={"request_id": request.pk})
+            context["download_url"] = f"{settings.SITE_URL}{page}?token={token}"
             context["ttl_days"] = settings.DSR_PACKAGE_TTL.days
         if kind == "completed":
             context["jobs"] = list(request.jobs.select_related("system").order_by("system__name"))
@@ -157,4 +154,15 @@ def email_send_status(*, request: DataSubjectRequest, kind: str) -> None:
             subject=subjects[kind] % {"ref": request.reference},
             request=request,
             context=context,
+        )
+
+
+def email_send_extension(*, request: DataSubjectRequest) -> None:
+    """The extension notice to the person: new due date, the reason, and the legal basis."""
+    with translation.override(request.language):
+        email_send_to_subject(
+            template="extended",
+            subject=_("We need more time for your request %(ref)s") % {"ref": request.reference},
+            request=request,
+            context={"reason": request.extension_reason},
         )

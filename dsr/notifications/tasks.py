@@ -38,3 +38,22 @@ def alert_deadline_risk() -> int:
     from dsr.notifications.alerts import alert_deadline_risk as raise_alerts
 
     return raise_alerts()
+
+
+@shared_task(
+    # The name predates the move from the dashboard: it is what queued messages carry.
+    name="dsr.dashboard.tasks.send_extension_notice",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_extension_notice(request_id: str) -> None:
+    """The extension notice (GDPR Art. 12(3), 11 CCR §7021(b)); retried while SMTP is down."""
+    from dsr.notifications.services import email_send_extension
+    from dsr.workflow.models import DataSubjectRequest
+
+    request = DataSubjectRequest.objects.filter(pk=request_id).first()
+    if request is None or not request.email or request.extended_at is None:
+        return
+    email_send_extension(request=request)

@@ -18,67 +18,12 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from dsr.workflow import deadlines
+from dsr.workflow.intake import request_types_for
+from dsr.workflow.jurisdiction_names import jurisdiction_name
 from dsr.workflow.models import UNVERIFIED_TYPES, RequestType
-from dsr.workflow.services import request_types_for
 
-# Names of the supported jurisdictions, translatable (the rule table holds English names only).
-JURISDICTION_NAMES: dict[str, Promise] = {
-    "AT": _("Austria"),
-    "BE": _("Belgium"),
-    "BG": _("Bulgaria"),
-    "HR": _("Croatia"),
-    "CY": _("Cyprus"),
-    "CZ": _("Czechia"),
-    "DK": _("Denmark"),
-    "EE": _("Estonia"),
-    "FI": _("Finland"),
-    "FR": _("France"),
-    "DE": _("Germany"),
-    "GR": _("Greece"),
-    "HU": _("Hungary"),
-    "IE": _("Ireland"),
-    "IT": _("Italy"),
-    "LV": _("Latvia"),
-    "LT": _("Lithuania"),
-    "LU": _("Luxembourg"),
-    "MT": _("Malta"),
-    "NL": _("Netherlands"),
-    "PL": _("Poland"),
-    "PT": _("Portugal"),
-    "RO": _("Romania"),
-    "SK": _("Slovakia"),
-    "SI": _("Slovenia"),
-    "ES": _("Spain"),
-    "SE": _("Sweden"),
-    "IS": _("Iceland"),
-    "LI": _("Liechtenstein"),
-    "NO": _("Norway"),
-    "GB": _("United Kingdom"),
-    "BR": _("Brazil"),
-    "US": _("United States"),
-    "CH": _("Switzerland"),
-    "CA": _("Canada"),
-    "CA-QC": _("Quebec (Canada)"),
-    "US-CA": _("California"),
-    "US-CO": _("Colorado"),
-    "US-CT": _("Connecticut"),
-    "US-DE": _("Delaware"),
-    "US-IA": _("Iowa"),
-    "US-IN": _("Indiana"),
-    "US-KY": _("Kentucky"),
-    "US-MD": _("Maryland"),
-    "US-MN": _("Minnesota"),
-    "US-MT": _("Montana"),
-    "US-NE": _("Nebraska"),
-    "US-NH": _("New Hampshire"),
-    "US-NJ": _("New Jersey"),
-    "US-OR": _("Oregon"),
-    "US-RI": _("Rhode Island"),
-    "US-TN": _("Tennessee"),
-    "US-TX": _("Texas"),
-    "US-UT": _("Utah"),
-    "US-VA": _("Virginia"),
-}
+# The country list folds the US states into one entry (the state is chosen in a second list).
+UNITED_STATES = _("United States")
 
 
 @dataclass(frozen=True)
@@ -132,16 +77,6 @@ RIGHTS: dict[str, RightText] = {
 }
 
 
-def jurisdiction_name(code: str) -> str:
-    name = JURISDICTION_NAMES.get(code)
-    if name is not None:
-        return str(name)
-    try:
-        return deadlines.default_rules().jurisdiction(code).name
-    except deadlines.UnknownJurisdiction:
-        return code
-
-
 def collation_key(text: str, language: str) -> tuple[str, str]:
     """A sort key that orders names as a reader of ``language`` expects: accents and case count
     only to break ties, so "Österreich" sorts with the O's and "Écosse" with the E's, not after Z.
@@ -168,7 +103,9 @@ def country_choices() -> list[tuple[str, str]]:
     their name in the active language with that language's alphabetical order (see
     ``collation_key``)."""
     codes = {"US" if j.code.startswith("US-") else j.code for j in deadlines.supported_jurisdictions()}
-    return _sorted_names((code, jurisdiction_name(code)) for code in codes)
+    return _sorted_names(
+        (code, str(UNITED_STATES) if code == "US" else jurisdiction_name(code)) for code in codes
+    )
 
 
 def state_choices() -> list[tuple[str, str]]:

@@ -1,17 +1,15 @@
-"""Reads for the portal: the request behind a status link, and its timeline in plain words."""
+"""Reads for the portal: the request behind a status link, its status and progress in plain words
+(the per-system timeline is ``dsr.workflow.timeline``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.http import Http404
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from dsr.notifications.services import status_signature_check
-from dsr.workflow import deadlines
-from dsr.workflow.models import Action, ConnectorJob, DataSubjectRequest, JobStatus, KeptRecords, Status
+from dsr.workflow.models import DataSubjectRequest, Status
 
 
 def request_get_for_status_link(*, reference: str, signature: str) -> DataSubjectRequest:
@@ -24,72 +22,6 @@ def request_get_for_status_link(*, reference: str, signature: str) -> DataSubjec
     if request is None:
         raise Http404
     return request
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    system: str
-    state: str  # "done", "pending", "problem", "cancelled": drives the icon and colour
-    text: str
-    kept: tuple[KeptRecords, ...] = field(default=())  # what an erasure kept, why, for how long
-
-
-def _done_text(job: ConnectorJob, request: DataSubjectRequest) -> str:
-    """ "Deleted on 2 December 2026; 2 records kept because the law requires it" ("Opted out on
-    2 December 2026" for an opt-out: its records are suppressed, not deleted)."""
-    found = job.records_found or 0
-    when = ""
-    if job.finished_at:
-        try:
-            day = deadlines.legal_date(jurisdiction=request.jurisdiction, at=job.finished_at)
-        except deadlines.UnknownJurisdiction:
-            day = job.finished_at.date()
-        when = date_format(day, "DATE_FORMAT")
-    if not found:
-        return _("No data about you found (checked on %(date)s)") % {"date": when}
-    if job.action == Action.ACCESS:
-        return ngettext(
-            "%(n)s record collected on %(date)s", "%(n)s records collected on %(date)s", found
-        ) % {"n": found, "date": when}
-    if job.action == Action.OPT_OUT:
-        return _("Opted out on %(date)s") % {"date": when}
-    text = _("Deleted on %(date)s") % {"date": when}
-    if job.records_retained:
-        kept = job.records_retained
-        text += "; " + ngettext(
-            "%(n)s record kept because the law requires it",
-            "%(n)s records kept because the law requires it",
-            kept,
-        ) % {"n": kept}
-    return text
-
-
-def request_timeline(*, request: DataSubjectRequest) -> list[TimelineEntry]:
-    """One entry per system, in plain words: "Warehouse: deleted on 2 Dec", "CRM: pending"."""
-    entries = []
-    for job in request.jobs.select_related("system").order_by("system__name"):
-        if job.status == JobStatus.SUCCEEDED:
-            kept = tuple(job.kept_records) if job.action == Action.ERASE else ()
-            entries.append(TimelineEntry(job.system.name, "done", _done_text(job, request), kept))
-        elif job.status == JobStatus.FAILED:
-            entries.append(
-                TimelineEntry(job.system.name, "problem", _("Delayed: our team is looking into it"))
-            )
-        elif job.status == JobStatus.CANCELLED:
-            entries.append(TimelineEntry(job.system.name, "cancelled", _("Stopped")))
-        elif job.status == JobStatus.BLOCKED:
-            entries.append(
-                TimelineEntry(job.system.name, "pending", _("Pending: waits for other systems first"))
-            )
-        elif job.status == JobStatus.WAITING:
-            entries.append(
-                TimelineEntry(job.system.name, "pending", _("In progress: waiting for the provider"))
-            )
-        elif job.status == JobStatus.RUNNING:
-            entries.append(TimelineEntry(job.system.name, "pending", _("In progress")))
-        else:
-            entries.append(TimelineEntry(job.system.name, "pending", _("Pending")))
-    return entries
 
 
 def status_label(*, request: DataSubjectRequest) -> str:

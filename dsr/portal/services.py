@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from dsr.identity.blind_index import email_blind_index
 from dsr.notifications.models import EmailKind
 from dsr.notifications.outbox import email_queue
 from dsr.workflow.models import DataSubjectRequest
-from dsr.workflow.services import email_blind_index
 
 
 def status_link_request(*, reference: str, email: str) -> None:

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from dsr import ratelimit
-from dsr.exports.models import AccessPackage
+from dsr.errors import RequestInputError
+from dsr.exports.selectors import package_current
 from dsr.identity.services import (
     CodeExpired,
     CodeInvalid,
@@ -36,16 +37,24 @@ from dsr.portal.forms import (
     VerifyForm,
     describe_fields,
 )
-from dsr.portal.rights import RIGHTS, jurisdiction_name, rights_offered, suggest_country
+from dsr.portal.rights import RIGHTS, rights_offered, suggest_country
 from dsr.portal.selectors import (
     request_get_for_status_link,
     request_progress,
-    request_timeline,
     status_explanation,
     status_label,
 )
 from dsr.portal.services import status_link_request
 from dsr.workflow import deadlines
+from dsr.workflow.intake import (
+    AgentInput,
+    not_in_force_message,
+    request_create,
+    request_resend_code,
+    request_types_for,
+    request_verify,
+)
+from dsr.workflow.jurisdiction_names import jurisdiction_name
 from dsr.workflow.models import (
     UNVERIFIED_TYPES,
     AuthorizedAgent,
@@ -55,15 +64,7 @@ from dsr.workflow.models import (
     Status,
 )
 from dsr.workflow.selectors import request_get_for_subject
-from dsr.workflow.services import (
-    AgentInput,
-    RequestInputError,
-    not_in_force_message,
-    request_create,
-    request_resend_code,
-    request_types_for,
-    request_verify,
-)
+from dsr.workflow.timeline import request_timeline
 from dsr.workflow.transitions import TransitionNotAllowed
 
 
@@ -305,7 +306,7 @@ def status(request: HttpRequest, reference: str, signature: str) -> HttpResponse
     if (
         dsr.type == RequestType.ACCESS
         and dsr.status == Status.COMPLETED
-        and AccessPackage.objects.filter(request=dsr, purged_at__isnull=True).exists()
+        and package_current(request=dsr) is not None
     ):
         download_url = (
             reverse("download-page", kwargs={"request_id": dsr.pk}) + "?token=" + download_token(request=dsr)

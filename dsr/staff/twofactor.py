@@ -24,6 +24,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from dsr.audit.services import audit_record
+from dsr.staff.actors import staff_actor
 from dsr.staff.models import StaffTOTPDevice
 
 BACKUP_CODE_COUNT = 10
@@ -105,7 +106,7 @@ def totp_confirm(*, user: Any, code: str) -> StaffTOTPDevice | None:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     audit_record(
-        actor=f"staff:{user.get_username()}",
+        actor=staff_actor(user),
         action="staff.totp_enrolled",
         data={"username": user.get_username()},
     )
@@ -120,7 +121,7 @@ def backup_codes_create(*, user: Any) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     audit_record(
-        actor=f"staff:{user.get_username()}",
+        actor=staff_actor(user),
         action="staff.backup_codes_created",
         data={"username": user.get_username()},
     )

@@ -27,12 +27,12 @@ from django.utils.translation import gettext as _
 from connectors import ErasureMethod, ErasureResult, JobHandle, PermanentError, Record, TransientError
 from connectors.handoff import handoff_kind
 from dsr.audit.services import audit_record
+from dsr.errors import RequestInputError
 from dsr.notifications.services import email_render, email_send
 from dsr.staff.roles import has_permission
 from dsr.tasks.models import Task, TaskKind, TaskStatus
 from dsr.workflow.inputs import InputRejected, json_parse
 from dsr.workflow.models import Action, ConnectorJob, Status
-from dsr.workflow.services import RequestInputError
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ def task_complete(
     (erased <= found) and a ``note``. Raises ``RequestInputError`` for invalid input, a completed
     task, or a request that is closed.
     """
-    from dsr.exports.services import access_part_write
+    from dsr.exports.parts import access_part_write
     from dsr.workflow.jobs import job_wake
 
     note = note.strip()[:4000]

@@ -7,10 +7,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from dsr.errors import RequestInputError
 from dsr.tasks.forms import AccessConfirmForm, ErasureConfirmForm
 from dsr.tasks.services import Upload, VendorLinkError, vendor_confirm, vendor_task_for_token
 from dsr.workflow.models import Action
-from dsr.workflow.services import RequestInputError
 
 
 @never_cache

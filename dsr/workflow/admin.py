@@ -4,8 +4,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from dsr.staff.actors import staff_actor
 from dsr.staff.roles import has_permission
-from dsr.workflow import services
+from dsr.workflow.decisions import request_approve, request_cancel
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest
 from dsr.workflow.transitions import TransitionNotAllowed
 
@@ -76,7 +77,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         done = 0
         for dsr in queryset:
             try:
-                func(request_id=dsr.pk, actor=f"staff:{request.user.get_username()}")
+                func(request_id=dsr.pk, actor=staff_actor(request.user))
                 done += 1
             except TransitionNotAllowed as exc:
                 self.message_user(request, f"{dsr.reference}: {exc}", messages.WARNING)
@@ -85,8 +86,8 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve selected requests")
     def approve(self, request: HttpRequest, queryset: QuerySet[DataSubjectRequest]) -> None:
-        self._apply(request, queryset, "request.approve", services.request_approve)
+        self._apply(request, queryset, "request.approve", request_approve)
 
     @admin.action(description="Cancel selected requests")
     def cancel(self, request: HttpRequest, queryset: QuerySet[DataSubjectRequest]) -> None:
-        self._apply(request, queryset, "request.cancel", services.request_cancel)
+        self._apply(request, queryset, "request.cancel", request_cancel)

@@ -5,7 +5,7 @@ checked first; if any row is invalid nothing is created and each problem is repo
 number (the header is row 1), its column and a message. A dry run does everything a real import
 does inside a transaction that is then rolled back, so it shows exactly what would be created.
 Rows whose ``external_id`` is already in the database are skipped: importing the same file again
-creates nothing new. Every created request goes through ``services.request_create`` (the one
+creates nothing new. Every created request goes through ``intake.request_create`` (the one
 intake path) and follows the normal workflow from there.
 """
 
@@ -25,9 +25,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dsr.audit.services import audit_record
+from dsr.errors import RequestInputError
 from dsr.workflow import deadlines
+from dsr.workflow.intake import request_create, request_types_for
 from dsr.workflow.models import UNVERIFIED_TYPES, Channel, DataSubjectRequest, RequestType, Status
-from dsr.workflow.services import RequestInputError, request_create, request_types_for
 
 REQUIRED_COLUMNS = ("type", "email", "jurisdiction", "received_at", "external_id")
 OPTIONAL_COLUMNS = ("name", "details", "channel", "verified", "test")

@@ -21,7 +21,7 @@ from connectors import Capability, Connector, ErasureMethod, ErasureResult, JobH
 from connectors.errors import PermanentError, RateLimited, TransientError
 from connectors.handoff import HandoffConnector, is_handoff
 from dsr.audit.services import audit_record
-from dsr.exports.services import access_part_write
+from dsr.exports.parts import access_part_write
 from dsr.systems.services import system_build_connector
 from dsr.tasks.services import task_open, task_poll
 from dsr.workflow.models import Action, ConnectorJob, DataSubjectRequest, JobStatus, Status
@@ -161,7 +161,7 @@ def _subject(request: DataSubjectRequest) -> Subject:
 
 def job_run(*, job_id: int) -> None:
     """Claim and run one job, record its outcome, and check whether the request is finished."""
-    from dsr.workflow.services import request_check_finished
+    from dsr.workflow.fanout import request_check_finished
 
     job = job_claim(job_id=job_id)
     if job is None:
@@ -195,7 +195,7 @@ def job_run(*, job_id: int) -> None:
             outcome = connector.opt_out(_subject(job.request))
         else:
             # Corrections run only through hand-off connectors for now; never fall through to an
-            # erasure (services.RUNNABLE_ACTIONS keeps such jobs from being created).
+            # erasure (fanout.RUNNABLE_ACTIONS keeps such jobs from being created).
             raise PermanentError(f"{system.connector} cannot apply {job.action} requests automatically")
     except RateLimited as exc:
         delay = max(exc.retry_after or 0, backoff_seconds(job.attempts))
@@ -359,7 +359,7 @@ def jobs_reconcile(*, batch_size: int = 500) -> dict[str, int]:
     - requests in progress whose jobs are all finished are checked (the worker died after
       recording the last outcome).
     """
-    from dsr.workflow.services import request_check_finished
+    from dsr.workflow.fanout import request_check_finished
 
     now = timezone.now()
     stale = now - settings.DSR_JOB_REQUEUE_AFTER

@@ -17,9 +17,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from dsr.identity.blind_index import email_blind_index
 from dsr.staff.roles import has_permission
 from dsr.workflow.models import TERMINAL_STATUSES, DataSubjectRequest
-from dsr.workflow.services import email_blind_index
 
 
 def request_get_for_staff(*, user: Any, request_id: uuid.UUID | str) -> DataSubjectRequest:

@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 from django.db import OperationalError
 
-from dsr.workflow import jobs, services
+from dsr.workflow import fanout, intake, jobs
 
 # A check aborted by a lock conflict (PostgreSQL's deadlock detector or a serialization failure)
 # changed nothing and is safe to run again; without a retry the request would stay in progress
@@ -28,7 +28,7 @@ def run_job(job_id: int) -> None:
 @shared_task(name="dsr.workflow.tasks.check_request", bind=True, max_retries=LOCK_CONFLICT_RETRIES)
 def check_request(self: Any, request_id: str) -> None:
     try:
-        services.request_check_finished(request_id=request_id)
+        fanout.request_check_finished(request_id=request_id)
     except OperationalError as exc:
         if not _lock_conflict(exc):
             raise
@@ -37,7 +37,7 @@ def check_request(self: Any, request_id: str) -> None:
 
 @shared_task(name="dsr.workflow.tasks.finalize_request", acks_late=True)
 def finalize_request(request_id: str) -> None:
-    services.request_finalize(request_id=request_id)
+    fanout.request_finalize(request_id=request_id)
 
 
 @shared_task(name="dsr.workflow.tasks.reconcile")
@@ -47,4 +47,4 @@ def reconcile() -> dict[str, int]:
 
 @shared_task(name="dsr.workflow.tasks.expire_unverified")
 def expire_unverified() -> int:
-    return services.requests_expire_unverified()
+    return intake.requests_expire_unverified()

@@ -54,7 +54,7 @@ def request_transition(
     ``fields`` are other columns set in the same save (a deny reason, an approval time); ``event``
     names the audit action (``request.approved``...). Follow-up work is scheduled after commit.
     """
-    from dsr.workflow import services  # the follow-ups live with the services that own them
+    from dsr.workflow import fanout  # the follow-ups live with the services that own them
 
     with transaction.atomic():
         request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
@@ -76,12 +76,12 @@ def request_transition(
         request.save(update_fields=changed)
 
         if to == Status.IN_PROGRESS:
-            services.request_fan_out(request=request)
+            fanout.request_fan_out(request=request)
         if to in TERMINAL_STATUSES:
             request.jobs.exclude(
                 status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED]
             ).update(status=JobStatus.CANCELLED, finished_at=now, lease_expires_at=None)
-        services.request_schedule_notifications(request=request, previous=current)
+        fanout.request_schedule_notifications(request=request, previous=current)
         # Last: the audit head is the last lock a transaction takes (LOCK ORDER in
         # dsr/audit/services.py). Cancelling jobs above locks job rows a worker may hold while it
         # waits for the head; taking the head first would deadlock with it.

@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from dsr.audit.models import AuditEvent
 from dsr.tasks.models import Task, TaskStatus
-from dsr.workflow import services
+from dsr.workflow import fanout
 from dsr.workflow.models import DataSubjectRequest, Status
 from dsr.workflow.tasks import check_request
 from tests.factories import RequestFactory
@@ -165,7 +165,7 @@ def test_a_completion_check_aborted_by_a_deadlock_is_retried(
     monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
     request = RequestFactory(status=Status.IN_PROGRESS)
-    real = services.request_check_finished
+    real = fanout.request_check_finished
     calls: list[str] = []
 
     def deadlock_once(*, request_id: str) -> None:
@@ -174,7 +174,7 @@ def test_a_completion_check_aborted_by_a_deadlock_is_retried(
             raise OperationalError("deadlock detected") from psycopg.errors.DeadlockDetected()
         real(request_id=request_id)
 
-    monkeypatch.setattr(services, "request_check_finished", deadlock_once)
+    monkeypatch.setattr(fanout, "request_check_finished", deadlock_once)
     with django_capture_on_commit_callbacks(execute=True):
         check_request.delay(str(request.pk))
     request.refresh_from_db()
@@ -191,7 +191,7 @@ def test_a_completion_check_failing_otherwise_is_not_retried(monkeypatch) -> Non
         calls.append(request_id)
         raise OperationalError("the server closed the connection")
 
-    monkeypatch.setattr(services, "request_check_finished", broken)
+    monkeypatch.setattr(fanout, "request_check_finished", broken)
     result = check_request.delay(str(request.pk))
     assert (result.failed(), len(calls)) == (True, 1)
 
@@ -281,7 +281,7 @@ def test_an_unhandled_exception_answers_json_500_even_in_debug(api, monkeypatch)
     def boom(**kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "request_create", boom)
+    monkeypatch.setattr("dsr.api.views.request_create", boom)
     api.raise_request_exception = False
     response = api.post(CREATE, {"type": "access", "email": "jane@example.com", "jurisdiction": "DE"})
     assert (response.status_code, response.json()) == (

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from dsr.audit.models import AuditEvent
 from dsr.dashboard.models import Assignment, ManualTask, Note
 from dsr.exports.models import AccessPackage
-from dsr.exports.services import package_build
+from dsr.exports.package import package_build
 from dsr.staff import twofactor
 from dsr.staff.models import StaffTOTPDevice
 from dsr.staff.services import staff_create

@@ -18,12 +18,12 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from connectors.sql.sample import create_sample_schema, sample_config, seed_sample
+from dsr.identity.blind_index import email_blind_index
 from dsr.staff import twofactor as totp
 from dsr.staff.models import StaffTOTPDevice as TotpDevice
 from dsr.systems.models import System
 from dsr.workflow import deadlines
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
-from dsr.workflow.services import email_blind_index
 from tests.dashboard.conftest import PASSWORD, make_staff
 from tests.support.axe import check_page
 

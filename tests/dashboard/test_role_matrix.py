@@ -17,7 +17,7 @@ from knox.models import AuthToken
 from dsr.audit.models import AuditEvent
 from dsr.dashboard.models import Assignment, ManualTask, Note, SystemCheck, TaskStatus
 from dsr.exports.models import AccessPackage
-from dsr.exports.services import package_build
+from dsr.exports.package import package_build
 from dsr.staff.models import StaffProfile, StaffTOTPDevice
 from dsr.systems.models import System
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, RequestType, Status

@@ -11,8 +11,9 @@ from django.utils import timezone
 from dsr.audit.models import AuditEvent
 from dsr.dashboard import services
 from dsr.dashboard.models import Assignment, ManualTask, TaskStatus
+from dsr.errors import RequestInputError
+from dsr.workflow.identities import identity_reveal
 from dsr.workflow.models import DataSubjectRequest, Status
-from dsr.workflow.services import RequestInputError, identity_reveal
 from tests.dashboard.conftest import make_staff
 from tests.factories import RequestFactory, SystemFactory
 

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from connectors import Record
+from dsr.exports.download import package_read
 from dsr.exports.models import AccessPackage
-from dsr.exports.services import access_part_write, package_build, package_read
+from dsr.exports.package import package_build
+from dsr.exports.parts import access_part_write
 from dsr.systems.models import System
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
 from tests.factories import RequestFactory, SystemFactory

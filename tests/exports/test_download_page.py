@@ -8,6 +8,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import transaction
 from django.test import Client
@@ -16,6 +17,7 @@ from django.utils import timezone
 from dsr.audit.models import AuditEvent
 from dsr.exports.models import AccessPackage
 from dsr.notifications.services import download_token
+from dsr.workflow.models import DataSubjectRequest, Status
 from tests.exports.conftest import TARGET_RECORDS
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +171,28 @@ def test_the_api_refuses_a_download_code_for_an_expired_package(api, answered):
     )
     assert response.status_code == 403
     assert response.json() == {"detail": "This download link is invalid or has expired.", "errors": {}}
+
+
+def test_the_status_page_links_the_download_only_while_the_package_has_not_expired(client: Client, answered):
+    from dsr.notifications.services import status_url
+
+    DataSubjectRequest.objects.filter(pk=answered.request.pk).update(status=Status.COMPLETED)
+    path = status_url(request=answered.request).removeprefix(settings.SITE_URL)
+    assert f"/requests/{answered.request.pk}/download?token=" in client.get(path).content.decode()
+
+    # Past its expiry and not yet purged (the purge runs later): the same answer as purged.
+    AccessPackage.objects.filter(pk=answered.package.pk).update(expires_at=timezone.now())
+    assert f"/requests/{answered.request.pk}/download" not in client.get(path).content.decode()
+
+
+def test_the_dashboard_offers_the_package_only_while_it_has_not_expired(client: Client, answered):
+    from tests.dashboard.conftest import make_staff, sign_in_verified
+
+    staff = sign_in_verified(client, make_staff("agent"))
+    page = f"/dashboard/requests/{answered.request.pk}/"
+    link = f'href="/dashboard/requests/{answered.request.pk}/package/"'
+    assert link in staff.get(page).content.decode()
+
+    AccessPackage.objects.filter(pk=answered.package.pk).update(expires_at=timezone.now())
+    assert link not in staff.get(page).content.decode()
+    assert staff.get(f"/dashboard/requests/{answered.request.pk}/package/").status_code == 404

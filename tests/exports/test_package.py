@@ -13,9 +13,11 @@ import pytest
 from django.core.files.storage import default_storage
 
 from connectors import Record
+from dsr.exports.download import package_read
 from dsr.exports.models import AccessPackage
+from dsr.exports.package import package_build
 from dsr.exports.redaction import NOT_DISCLOSED, THIRD_PARTY
-from dsr.exports.services import HTML_ROWS_PER_TABLE, package_build, package_read
+from dsr.exports.spool import HTML_ROWS_PER_TABLE
 from dsr.identity import crypto
 from dsr.identity.crypto import DecryptionError
 from tests.exports.conftest import ADS_INVENTORY, TARGET_RECORDS
@@ -227,7 +229,7 @@ def test_building_twice_returns_the_same_package(answer, shop_system):
 
 
 def test_an_access_part_is_encrypted_and_streams_back_the_records(shop_system, db):
-    from dsr.exports.services import _part_lines, access_part_write
+    from dsr.exports.parts import access_part_write, part_lines
     from dsr.workflow.models import ConnectorJob
     from tests.factories import RequestFactory
 
@@ -238,7 +240,7 @@ def test_an_access_part_is_encrypted_and_streams_back_the_records(shop_system, d
         stored = handle.read()
     assert stored.startswith(b"DSRS1") and b"jane.doe" not in stored
     assert crypto.stream_key_id(io.BytesIO(stored)) == crypto.current_key_id()
-    lines = [(category, json.loads(raw)) for category, raw in _part_lines(path)]
+    lines = [(category, json.loads(raw)) for category, raw in part_lines(path)]
     assert lines == [(r.category, dict(r.data)) for r in TARGET_RECORDS]
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dsr.audit.models import AuditEvent
 from dsr.exports.models import AccessPackage
-from dsr.exports.services import packages_purge_expired
+from dsr.exports.purge import packages_purge_expired
 from dsr.exports.tasks import purge_expired_packages
 from tests.exports.conftest import TARGET_RECORDS
 

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 
 from dsr.identity import crypto
+from dsr.identity.blind_index import email_blind_index
 from dsr.identity.crypto import DecryptionError
-from dsr.workflow.services import email_blind_index
 from tests.factories import RequestFactory
 
 OLD_KEY = "old:" + base64.b64encode(b"o" * 32).decode()

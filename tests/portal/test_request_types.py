@@ -8,8 +8,8 @@ from typing import ClassVar
 import pytest
 
 from connectors import Capability, registry
+from dsr.workflow.intake import request_create, request_types_for, request_verify
 from dsr.workflow.models import ConnectorJob, Status
-from dsr.workflow.services import request_create, request_types_for, request_verify
 from tests.factories import SystemFactory
 from tests.support.scripted import ScriptedConnector
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from dsr.celery import app as celery_app
 from dsr.systems.models import System
+from dsr.workflow.intake import request_create
 from dsr.workflow.models import DataSubjectRequest, Status
-from dsr.workflow.services import request_create
 from dsr.workflow.transitions import request_transition
 from tests.fakes.hubspot import FakeHubSpot
 from tests.fakes.server import serve

@@ -13,9 +13,9 @@ import pytest
 from django.db import OperationalError, connection
 
 from dsr.audit.models import AuditEvent
-from dsr.workflow import services, transitions
+from dsr.workflow import fanout, transitions
+from dsr.workflow.intake import request_create
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
-from dsr.workflow.services import request_create
 from tests.fakes.hubspot import FakeHubSpot
 from tests.fakes.server import Fault
 from tests.reliability.conftest import erasure_in_progress, gdpr_deletes, wait_final, wait_until
@@ -78,7 +78,7 @@ def test_a_connection_dropped_inside_a_transition_rolls_back_status_audit_event_
     crm, broker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     request = request_create(type="erasure", email="transition.drop@example.com", jurisdiction="DE")
-    fan_out = services.request_fan_out
+    fan_out = fanout.request_fan_out
 
     def drop_then_fan_out(**kwargs: Any) -> Any:
         with connection.cursor() as cursor:
@@ -88,7 +88,7 @@ def test_a_connection_dropped_inside_a_transition_rolls_back_status_audit_event_
             admin.execute("SELECT pg_terminate_backend(%s)", [pid])
         return fan_out(**kwargs)
 
-    monkeypatch.setattr(services, "request_fan_out", drop_then_fan_out)
+    monkeypatch.setattr(fanout, "request_fan_out", drop_then_fan_out)
     with pytest.raises(OperationalError):
         transitions.request_transition(
             request_id=request.pk, to=Status.IN_PROGRESS, actor="staff:approver", event="request.approved"
@@ -100,7 +100,7 @@ def test_a_connection_dropped_inside_a_transition_rolls_back_status_audit_event_
     assert ConnectorJob.objects.filter(request=request).count() == 0
     assert audit_actions(request.pk) == ["request.received"]
 
-    monkeypatch.setattr(services, "request_fan_out", fan_out)
+    monkeypatch.setattr(fanout, "request_fan_out", fan_out)
     transitions.request_transition(
         request_id=request.pk, to=Status.IN_PROGRESS, actor="staff:approver", event="request.approved"
     )

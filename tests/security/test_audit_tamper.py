@@ -7,8 +7,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from dsr.audit.models import AuditEvent
+from dsr.workflow.decisions import request_deny
+from dsr.workflow.intake import request_create
 from dsr.workflow.models import Status
-from dsr.workflow.services import request_create, request_deny
 from dsr.workflow.transitions import request_transition
 
 pytestmark = pytest.mark.django_db

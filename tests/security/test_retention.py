@@ -15,12 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from dsr.audit.models import AuditEvent
+from dsr.identity.blind_index import email_blind_index
 from dsr.identity.models import Purpose, VerificationChallenge
 from dsr.identity.services import challenge_check, challenge_issue
 from dsr.identity.tasks import purge_personal_data
+from dsr.workflow.intake import request_create
 from dsr.workflow.models import AuthorizedAgent, DataSubjectRequest, Status
 from dsr.workflow.retention import challenges_purge
-from dsr.workflow.services import email_blind_index, request_create
 from dsr.workflow.transitions import request_transition
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +149,7 @@ def test_an_expired_unverified_request_loses_its_identity_and_codes(settings):
     DataSubjectRequest.objects.filter(pk=request.pk).update(
         received_at=timezone.now() - settings.DSR_UNVERIFIED_EXPIRY - timedelta(hours=1)
     )
-    from dsr.workflow.services import requests_expire_unverified
+    from dsr.workflow.intake import requests_expire_unverified
 
     assert requests_expire_unverified() == 1
     expired = DataSubjectRequest.objects.get(pk=request.pk)

@@ -21,9 +21,9 @@ from dsr.celery import app as celery_app
 from dsr.identity import crypto
 from dsr.notifications.models import OutboundEmail
 from dsr.systems.models import System
+from dsr.workflow.intake import request_create
 from dsr.workflow.jobs import job_run
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
-from dsr.workflow.services import request_create
 from dsr.workflow.transitions import request_transition
 from tests.fakes.hubspot import FakeHubSpot
 from tests.fakes.server import Fault, serve

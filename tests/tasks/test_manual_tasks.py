@@ -10,12 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from dsr.audit.models import AuditEvent
-from dsr.exports.services import package_read
+from dsr.exports.download import package_read
 from dsr.staff.services import staff_create
 from dsr.tasks.models import Task, TaskStatus
 from dsr.workflow import jobs
+from dsr.workflow.fanout import request_check_finished, request_finalize
 from dsr.workflow.models import ConnectorJob, JobStatus, RequestType, Status
-from dsr.workflow.services import request_check_finished, request_finalize
 from tests.tasks.conftest import MANUAL_CONFIG, StartRequest, make_system
 
 pytestmark = pytest.mark.django_db
@@ -295,7 +295,7 @@ def test_a_task_of_a_cancelled_request_cannot_be_completed(
     archive: None, start_request: StartRequest, client_for
 ) -> None:
     task = open_task(start_request)
-    from dsr.workflow.services import request_cancel
+    from dsr.workflow.decisions import request_cancel
 
     request_cancel(request_id=task.request_id, actor="staff:t")
     agent = client_for("agent")

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from dsr.audit.models import AuditEvent
 from dsr.workflow import deadlines
+from dsr.workflow.intake import requests_expire_unverified
 from dsr.workflow.models import DataSubjectRequest, Status
-from dsr.workflow.services import requests_expire_unverified
 from tests.support.smtp import SmtpListener
 
 pytestmark = pytest.mark.django_db

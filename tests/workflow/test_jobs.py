@@ -12,8 +12,9 @@ from connectors import ErasureMethod, ErasureResult, JobHandle, Record
 from connectors.errors import AuthError, RateLimited, TransientError
 from dsr.audit.models import AuditEvent
 from dsr.workflow import jobs
+from dsr.workflow.decisions import job_retry
+from dsr.workflow.fanout import request_check_finished
 from dsr.workflow.models import ConnectorJob, JobStatus, RequestType, Status
-from dsr.workflow.services import job_retry, request_check_finished
 from dsr.workflow.transitions import request_transition
 from tests.factories import RequestFactory, SystemFactory
 
@@ -269,7 +270,7 @@ def test_an_access_job_stores_its_records_and_the_request_completes_with_a_packa
     job = ConnectorJob.objects.get(pk=by_key["crm"].pk)
     assert (job.status, job.records_found) == (JobStatus.SUCCEEDED, 1)
     request_check_finished(request_id=request.pk)  # the finalize task runs after commit
-    from dsr.workflow.services import request_finalize
+    from dsr.workflow.fanout import request_finalize
 
     request_finalize(request_id=request.pk)
     request.refresh_from_db()
@@ -339,7 +340,7 @@ def test_a_system_without_opt_out_gets_no_job_and_the_request_goes_to_the_privac
 
 def test_a_completed_opt_out_says_opted_out_not_erased(scripted_connector, mailoutbox) -> None:  # type: ignore[no-untyped-def]
     from dsr.notifications.services import email_send_status
-    from dsr.portal.selectors import request_timeline
+    from dsr.workflow.timeline import request_timeline
 
     request, by_key = start_opt_out(
         "opt_out", {"mail": ("scripted_opt_out", [SUPPRESSED])}, scripted_connector

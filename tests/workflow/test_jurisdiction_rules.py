@@ -136,7 +136,13 @@ def test_switzerland_canada_and_quebec_are_in_the_table_under_their_own_laws() -
 
     assert rows["CH"] == ("Switzerland", "CH_FADP")
     assert rows["CA"] == ("Canada", "CA_PIPEDA")
-    assert rows["CA-QC"] == ("Quebec", "CA_QC")
+    assert rows["CA-QC"] == ("Quebec (Canada)", "CA_QC")
+
+
+def test_every_jurisdiction_name_of_the_rule_table_is_marked_for_translation() -> None:
+    from dsr.workflow.jurisdiction_names import MSGIDS
+
+    assert sorted(MSGIDS) == sorted(j.name for j in supported_jurisdictions())
 
 
 # --- per law: rights, deadline, extension, appeal, quota, agents, signals, effective date ---------

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from connectors.sql.sample import TARGET_EMAIL, create_sample_schema, sample_config, seed_sample
 from dsr.staff.services import staff_create
@@ -94,10 +95,10 @@ class Command(BaseCommand):
                 [
                     "",
                     "DSR Hub demo is ready.",
-                    f"  Request portal:  {settings.SITE_URL}/",
+                    f"  Request portal:  {settings.SITE_URL}{reverse('portal:start')}",
                     f"  A person with data: {TARGET_EMAIL} (e.g. Germany, or United States / California)",
                     f"  Systems:         {', '.join(s['key'] for s in systems)}",
-                    f"  Dashboard:       {settings.SITE_URL}/dashboard/",
+                    f"  Dashboard:       {settings.SITE_URL}{reverse('dashboard:queue')}",
                     f"    user 'admin', password '{password}'; two-factor code:",
                     "    .venv/bin/python manage.py demo_totp   (prints the current code; the first",
                     "    sign-in shows a QR code to add the account to an authenticator app instead)",

@@ -18,16 +18,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dsr.dashboard.auth import staff_view
-from dsr.dashboard.services import staff_actor
-from dsr.dashboard.views import _page
+from dsr.dashboard.views.common import render_page
+from dsr.errors import RequestInputError
 from dsr.identity import crypto
+from dsr.staff.actors import staff_actor
 from dsr.staff.roles import has_permission
 from dsr.workflow import deadlines
 from dsr.workflow.diagnostics import request_diagnostics_export
 from dsr.workflow.imports import requests_import
+from dsr.workflow.intake import request_create
 from dsr.workflow.models import Channel, RequestType
 from dsr.workflow.selectors import request_get_for_staff
-from dsr.workflow.services import RequestInputError, request_create
 
 IMPORT_MAX_BYTES = 1024 * 1024  # larger backlogs: ``manage.py import_requests``
 IMPORT_SALT = "dsr.dashboard.import"
@@ -72,7 +73,7 @@ def _render(request: HttpRequest, *, status: int = 200, **context: Any) -> HttpR
         "payload": "",
         "max_kb": IMPORT_MAX_BYTES // 1024,
     }
-    return _page(request, "dashboard/import.html", {**defaults, **context}, status=status)
+    return render_page(request, "dashboard/import.html", {**defaults, **context}, status=status)
 
 
 def _run_import(request: HttpRequest, text: str, *, dry_run: bool) -> HttpResponse:
