@@ -69,7 +69,8 @@ def test_a_connection_dropped_while_the_worker_records_an_outcome_leaves_job_and
     job = ConnectorJob.objects.get(request=request)
     assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 2)
     assert audit_actions(request.pk).count("job.succeeded") == 1
-    assert audit_actions(request.pk)[-1] == "request.completed"
+    # The last step of the request itself (the outbox audits its e-mails after it: email.sent).
+    assert [a for a in audit_actions(request.pk) if not a.startswith("email.")][-1] == "request.completed"
     assert gdpr_deletes(hubspot) == [contact.id]
     assert hubspot.mutation_count == 1
 
