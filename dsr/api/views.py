@@ -29,7 +29,7 @@ from dsr.notifications.models import EmailKind
 from dsr.notifications.outbox import email_queue
 from dsr.notifications.services import download_token_check
 from dsr.staff.roles import has_permission
-from dsr.workflow import services
+from dsr.workflow import casework, services
 from dsr.workflow.models import Channel, Status
 from dsr.workflow.selectors import QueueFilters, request_get_for_staff, request_get_for_subject, request_queue
 
@@ -350,12 +350,12 @@ class StaffRequestExtendApi(StaffApi):
         tags=["staff"],
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
-        from dsr.dashboard.services import request_extend
-
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         data = s.ExtendInput(data=request.data)
         data.is_valid(raise_exception=True)
-        dsr = request_extend(request_id=dsr.pk, actor=_actor(request), reason=data.validated_data["reason"])
+        dsr = casework.request_extend(
+            request_id=dsr.pk, actor=_actor(request), reason=data.validated_data["reason"]
+        )
         return Response(s.ExtendedOutput(dsr).data)
 
 
@@ -371,8 +371,6 @@ class StaffRequestAssignApi(StaffApi):
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
         from django.contrib.auth import get_user_model
 
-        from dsr.dashboard.services import request_assign
-
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         data = s.AssignInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -380,7 +378,7 @@ class StaffRequestAssignApi(StaffApi):
         assignee = get_user_model().objects.filter(username=username).first() if username else None
         if username and assignee is None:
             return Response({"assignee": ["No such staff member."]}, status=status.HTTP_400_BAD_REQUEST)
-        request_assign(request_id=dsr.pk, assignee=assignee, actor=_actor(request))
+        casework.request_assign(request_id=dsr.pk, assignee=assignee, actor=_actor(request))
         return Response({"reference": dsr.reference, "assignee": username or None})
 
 
@@ -405,12 +403,10 @@ class StaffRequestNotesApi(StaffApi):
         tags=["staff"],
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
-        from dsr.dashboard.services import note_add
-
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         data = s.NoteInput(data=request.data)
         data.is_valid(raise_exception=True)
-        note = note_add(request_id=dsr.pk, author=request.user, body=data.validated_data["body"])
+        note = casework.note_add(request_id=dsr.pk, author=request.user, body=data.validated_data["body"])
         return Response(s.NoteOutput(note).data, status=status.HTTP_201_CREATED)
 
 

@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dsr.dashboard.auth import staff_view
-from dsr.dashboard.services import staff_actor
 from dsr.dashboard.views import _page
 from dsr.identity import crypto
 from dsr.staff.roles import has_permission
 from dsr.workflow import deadlines
+from dsr.workflow.casework import staff_actor
 from dsr.workflow.diagnostics import request_diagnostics_export
 from dsr.workflow.imports import requests_import
 from dsr.workflow.models import Channel, RequestType

@@ -7,21 +7,12 @@ from celery import shared_task
 from dsr.dashboard import services
 
 
-@shared_task(
-    name="dsr.dashboard.tasks.send_extension_notice",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name="dsr.dashboard.tasks.send_extension_notice")
 def send_extension_notice(request_id: str) -> None:
-    """The extension notice (GDPR Art. 12(3), 11 CCR §7021(b)); retried while SMTP is down."""
-    from dsr.workflow.models import DataSubjectRequest
+    """Notices queued by an older release under this name: hand them to the notifications task."""
+    from dsr.notifications.tasks import send_extension_notice as send
 
-    request = DataSubjectRequest.objects.filter(pk=request_id).first()
-    if request is None or not request.email or request.extended_at is None:
-        return
-    services.email_send_extension(request=request)
+    send.delay(request_id)
 
 
 @shared_task(

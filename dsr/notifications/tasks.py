@@ -32,6 +32,24 @@ def send_request_email(request_id: str, kind: str) -> None:
             outbox.email_queue(request=request, kind=kind)
 
 
+@shared_task(
+    name="dsr.notifications.tasks.send_extension_notice",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_extension_notice(request_id: str) -> None:
+    """The extension notice (GDPR Art. 12(3), 11 CCR §7021(b)); retried while SMTP is down."""
+    from dsr.notifications.services import email_send_extension
+    from dsr.workflow.models import DataSubjectRequest
+
+    request = DataSubjectRequest.objects.filter(pk=request_id).first()
+    if request is None or not request.email or request.extended_at is None:
+        return
+    email_send_extension(request=request)
+
+
 @shared_task(name="dsr.notifications.tasks.alert_deadline_risk", time_limit=300)
 def alert_deadline_risk() -> int:
     """Alert the requests that will miss their deadline (scheduled in settings.CELERY_BEAT_SCHEDULE)."""
