@@ -410,7 +410,7 @@ class StaffRequestNotesApi(StaffApi):
         return Response(s.NoteOutput(note).data, status=status.HTTP_201_CREATED)
 
 
-# --- connector tasks (manual and vendor_email hand-offs) ----------------------------------------
+# --- tasks: ad-hoc and the manual and vendor_email hand-offs ------------------------------------
 
 
 class StaffTaskListApi(ListAPIView):

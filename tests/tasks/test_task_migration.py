@@ -11,6 +11,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from dsr.audit.models import AuditEvent
+from dsr.audit.services import audit_verify_chain
 from dsr.tasks.models import Task, TaskKind, TaskStatus
 from dsr.workflow.models import Assignment, Note
 from tests.factories import RequestFactory
@@ -91,3 +93,44 @@ def test_the_old_rows_survive_the_move_and_manual_tasks_become_adhoc_tasks() -> 
     for text in ("Ask the call centre", "Check the paper archive", "Nothing found in room 3"):
         assert text not in raw  # still encrypted at rest
     assert "dashboard_manualtask" not in connection.introspection.table_names()
+    # The audit events written before name the old ids: the chain links each to its new task.
+    moved = AuditEvent.objects.filter(action="task.moved").order_by("pk")
+    assert [(e.actor, e.request_id, e.data) for e in moved] == [
+        (
+            "system",
+            request.pk,
+            {"task": task.pk, "kind": "adhoc", "from": "dashboard.manualtask", "manualtask": old_id},
+        )
+        for task, old_id in zip(tasks, [open_task.pk, done_task.pk], strict=True)
+    ]
+    assert audit_verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_migration_reverses_into_manual_tasks() -> None:
+    request = RequestFactory()
+    Task.objects.create(
+        request=request,
+        kind=TaskKind.ADHOC,
+        title="Ask the call centre",
+        created_by="staff:a",
+        due_at=request.due_at,
+        status=TaskStatus.COMPLETED,
+        completed_by="staff:b",
+        completed_at=timezone.now(),
+        note="Done by phone",
+    )
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate(BEFORE)
+    try:
+        ManualTask = executor.loader.project_state(BEFORE).apps.get_model("dashboard", "ManualTask")
+        assert list(ManualTask.objects.values_list("title", "status", "done_by", "outcome")) == [
+            ("Ask the call centre", "done", "staff:b", "Done by phone")
+        ]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(leaves)
+    assert list(Task.objects.values_list("title", "status", "note")) == [
+        ("Ask the call centre", TaskStatus.COMPLETED, "Done by phone")
+    ]

@@ -4,6 +4,10 @@
 copied here: title and outcome (into ``note``) are read decrypted and written encrypted again by
 ``EncryptedTextField``, ``done`` becomes ``completed``, and the creation time is kept. An ad-hoc task
 is due when its request is. ``dashboard.0004`` then drops the old table. Reversible.
+
+A moved task gets a new id, while the audit events written before name the old one
+(``{"task": <ManualTask id>}``): one ``task.moved`` event per task, appended to the chain, links the
+two, so the trail stays readable.
 """
 
 import django.db.models.deletion
@@ -11,6 +15,38 @@ from django.conf import settings
 from django.db import migrations, models
 
 import dsr.identity.fields
+
+
+def _audit_moved(apps, *, request_id, task_id: int, old_id: int) -> None:
+    """Append ``task.moved`` to the audit chain (as ``audit_record`` does, on the historical models)."""
+    from django.utils import timezone
+
+    from dsr.audit.services import _digest
+
+    AuditEvent = apps.get_model("audit", "AuditEvent")
+    AuditHead = apps.get_model("audit", "AuditHead")
+    head, _created = AuditHead.objects.select_for_update().get_or_create(id=1)
+    data = {"task": task_id, "kind": "adhoc", "from": "dashboard.manualtask", "manualtask": old_id}
+    created_at = timezone.now()
+    digest = _digest(
+        prev_hash=head.last_hash,
+        created_at=created_at.isoformat(),
+        actor="system",
+        action="task.moved",
+        request_id=str(request_id),
+        data=data,
+    )
+    AuditEvent.objects.create(
+        created_at=created_at,
+        actor="system",
+        action="task.moved",
+        request_id=request_id,
+        data=data,
+        prev_hash=head.last_hash,
+        hash=digest,
+    )
+    head.last_hash = digest
+    head.save(update_fields=["last_hash"])
 
 
 def manual_tasks_forward(apps, schema_editor):
@@ -33,6 +69,7 @@ def manual_tasks_forward(apps, schema_editor):
         Task.objects.filter(pk=new.pk).update(
             created_at=old.created_at, updated_at=old.done_at or old.created_at
         )
+        _audit_moved(apps, request_id=old.request_id, task_id=new.pk, old_id=old.pk)
 
 
 def manual_tasks_backward(apps, schema_editor):
@@ -54,6 +91,7 @@ def manual_tasks_backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("audit", "0001_initial"),
         ("dashboard", "0003_h10_casework_to_workflow"),
         ("systems", "0003_h2_bind_secrets"),
         ("tasks", "0002_h4_encrypt_staff_text"),
