@@ -93,3 +93,16 @@ def test_the_digest_task_is_scheduled_daily(settings):
 
     entry = settings.CELERY_BEAT_SCHEDULE["staff-digest"]
     assert entry == {"task": "dsr.dashboard.tasks.send_digest", "schedule": crontab(hour=6, minute=0)}
+
+
+def test_an_extension_notice_queued_under_the_dashboards_old_task_name_is_still_sent(mailoutbox):
+    from dsr.dashboard.tasks import send_extension_notice
+    from dsr.workflow.casework import request_extend
+
+    request = _gdpr_request(email="jane.doe@example.com")
+    request_extend(request_id=request.pk, actor="staff:a", reason="Complex.", now=RECEIVED)
+    assert mailoutbox == []  # the commit is not captured: the notice was not sent
+    assert send_extension_notice.name == "dsr.dashboard.tasks.send_extension_notice"
+    send_extension_notice.delay(str(request.pk))  # a message queued by the previous release
+    [mail] = mailoutbox
+    assert mail.subject == f"We need more time for your request {request.reference}"
