@@ -456,6 +456,8 @@ def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
         "emails": list(dsr.emails.order_by("id")),  # the outbox: failures are shown, never silent
         "notes": list(dsr.notes.select_related("author")),
         "tasks": list(tasks_for_request(request_id=dsr.pk)),  # ad-hoc and hand-offs
+        # A hand-off is completed while its job waits: only on a request still being worked.
+        "handoffs_open": dsr.status in (Status.IN_PROGRESS, Status.ACTION_REQUIRED),
         "timeline": selectors.subject_timeline(request=dsr),
         "audit": list(AuditEvent.objects.filter(request_id=dsr.pk).order_by("id")),
         "package": package,
