@@ -412,19 +412,23 @@ class NoteOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-# --- connector tasks (manual and vendor_email hand-offs) ----------------------------------------
+# --- tasks: ad-hoc, and the manual and vendor_email hand-offs ------------------------------------
 
 
 class TaskOutput(serializers.Serializer):
+    """A task of any kind. Ad-hoc tasks have a ``title`` and no system, job or action."""
+
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    action = serializers.CharField()
+    action = serializers.CharField(help_text='Hand-offs: "access" or "erase"; empty for ad-hoc tasks')
     status = serializers.CharField()
     request_id = serializers.UUIDField()
     reference = serializers.CharField(source="request.reference")
-    system = SystemRefOutput()
-    job_id = serializers.IntegerField()
-    job_status = serializers.CharField(source="job.status")
+    system = SystemRefOutput(allow_null=True)
+    job_id = serializers.IntegerField(allow_null=True)
+    job_status = serializers.SerializerMethodField()
+    title = serializers.CharField(help_text="Ad-hoc: what has to be done")
+    created_by = serializers.CharField(help_text="Ad-hoc: who added the task")
     instructions = serializers.CharField()
     assignee = serializers.SerializerMethodField()
     due_at = serializers.DateTimeField()
@@ -442,10 +446,14 @@ class TaskOutput(serializers.Serializer):
     def get_assignee(self, task: Any) -> str | None:
         return task.assignee.get_username() if task.assignee_id else None
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_job_status(self, task: Any) -> str | None:
+        return task.job.status if task.job_id else None
+
 
 class TaskFilterInput(StrictInput):
     status = serializers.ChoiceField(choices=["open", "completed"], required=False)
-    kind = serializers.ChoiceField(choices=["manual", "vendor_email"], required=False)
+    kind = serializers.ChoiceField(choices=["adhoc", "manual", "vendor_email"], required=False)
     assignee = serializers.CharField(
         required=False, allow_blank=True, help_text='A username; "me" for yourself; empty for unassigned.'
     )

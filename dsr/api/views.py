@@ -34,6 +34,7 @@ from dsr.notifications.outbox import email_queue
 from dsr.notifications.services import download_token_state
 from dsr.staff.actors import staff_actor
 from dsr.staff.roles import has_permission
+from dsr.workflow import casework
 from dsr.workflow.decisions import job_retry, request_approve, request_cancel, request_deny
 from dsr.workflow.identities import identity_reveal
 from dsr.workflow.intake import request_create, request_resend_code, request_verify
@@ -364,12 +365,12 @@ class StaffRequestExtendApi(StaffApi):
         tags=["staff"],
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
-        from dsr.dashboard.services import request_extend
-
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         data = s.ExtendInput(data=request.data)
         data.is_valid(raise_exception=True)
-        dsr = request_extend(request_id=dsr.pk, actor=_actor(request), reason=data.validated_data["reason"])
+        dsr = casework.request_extend(
+            request_id=dsr.pk, actor=_actor(request), reason=data.validated_data["reason"]
+        )
         return Response(s.ExtendedOutput(dsr).data)
 
 
@@ -385,8 +386,6 @@ class StaffRequestAssignApi(StaffApi):
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
         from django.contrib.auth import get_user_model
 
-        from dsr.dashboard.services import request_assign
-
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         data = s.AssignInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -394,7 +393,7 @@ class StaffRequestAssignApi(StaffApi):
         assignee = get_user_model().objects.filter(username=username).first() if username else None
         if username and assignee is None:
             raise RequestInputError({"assignee": "No such staff member."})
-        request_assign(request_id=dsr.pk, assignee=assignee, actor=_actor(request))
+        casework.request_assign(request_id=dsr.pk, assignee=assignee, actor=_actor(request))
         return Response({"reference": dsr.reference, "assignee": username or None})
 
 
@@ -419,16 +418,14 @@ class StaffRequestNotesApi(StaffApi):
         tags=["staff"],
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
-        from dsr.dashboard.services import note_add
-
         dsr = request_get_for_staff(user=request.user, request_id=request_id)
         data = s.NoteInput(data=request.data)
         data.is_valid(raise_exception=True)
-        note = note_add(request_id=dsr.pk, author=request.user, body=data.validated_data["body"])
+        note = casework.note_add(request_id=dsr.pk, author=request.user, body=data.validated_data["body"])
         return Response(s.NoteOutput(note).data, status=status.HTTP_201_CREATED)
 
 
-# --- connector tasks (manual and vendor_email hand-offs) ----------------------------------------
+# --- tasks: ad-hoc and the manual and vendor_email hand-offs ------------------------------------
 
 
 class StaffTaskListApi(ListAPIView):

@@ -1,14 +1,14 @@
-"""Services behind the privacy-team dashboard and the staff API operations it adds.
+"""Services behind the privacy-team dashboard: system checks, audit verification, staff accounts,
+the daily digest.
 
-Each function is keyword-only, typed and atomic, writes one audit event per change, and is the one
-way the dashboard, the staff API and the Celery tasks perform that change.
+Each function is keyword-only, typed and atomic and writes one audit event per change. Casework
+(extend, assign, notes, bulk actions) is in the core, ``dsr.workflow.casework``; tasks in
+``dsr.tasks.services``.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,156 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dsr.audit.services import ChainReport, audit_record, audit_verify_chain
-from dsr.dashboard.models import Assignment, ManualTask, Note, SystemCheck, TaskStatus
+from dsr.dashboard.models import SystemCheck
 from dsr.errors import RequestInputError
 from dsr.notifications.services import email_render, email_send
-from dsr.staff.actors import staff_actor
-from dsr.staff.roles import has_permission
 from dsr.systems.models import System
 from dsr.systems.services import system_build_connector
-from dsr.workflow import deadlines
-from dsr.workflow.decisions import request_approve, request_deny
-from dsr.workflow.models import DataSubjectRequest
-from dsr.workflow.transitions import TransitionNotAllowed
 
 log = logging.getLogger(__name__)
-
-
-# --- deadlines ----------------------------------------------------------------------------------
-
-
-def request_extend(
-    *, request_id: uuid.UUID | str, actor: str, reason: str, now: datetime | None = None
-) -> DataSubjectRequest:
-    """Extend the response deadline once and tell the person why, as the law requires.
-
-    GDPR Art. 12(3): by two further months, with the reasons, notified within the first month.
-    11 CCR §7021(b) / Civ. Code §1798.130(a)(2): by 45 more days, once, with notice and the reason
-    inside the first 45 days. The period, citation and "notice in time" check come from
-    ``deadlines.extend``; refusals raise ``RequestInputError`` with the legal reason.
-    """
-    reason = reason.strip()
-    if not reason:
-        raise RequestInputError({"reason": _("Give the reason: the law requires it in the notice.")})
-    now = now or timezone.now()
-    with transaction.atomic():
-        request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
-        if request.is_terminal:
-            raise RequestInputError({"request": _("A closed request cannot be extended.")})
-        try:
-            schedule = deadlines.schedule_for(
-                jurisdiction=request.jurisdiction, request_type=request.type, received_at=request.received_at
-            )
-            extended = deadlines.extend(
-                schedule=schedule, extended_at=now, already_extended=request.extended_at is not None
-            )
-        except deadlines.DeadlineError as exc:  # no extension rule, too late, already extended
-            raise RequestInputError({"request": str(exc)[:1].upper() + str(exc)[1:] + "."}) from None
-        previous_due = request.due_at
-        request.due_at = extended.due_at
-        request.due_explanation = extended.explanation
-        request.extended_at = now
-        request.extension_reason = reason
-        request.save(
-            update_fields=["due_at", "due_explanation", "extended_at", "extension_reason", "updated_at"]
-        )
-        audit_record(
-            actor=actor,
-            action="request.extended",
-            request_id=request.pk,
-            data={"from_due_at": previous_due, "due_at": request.due_at, "citation": extended.citation},
-        )
-        request_id_text = str(request.pk)
-
-        def notify() -> None:
-            from dsr.notifications.tasks import send_extension_notice
-
-            send_extension_notice.delay(request_id_text)
-
-        transaction.on_commit(notify, robust=True)
-    return request
-
-
-# --- assignment, notes, manual tasks ------------------------------------------------------------
-
-
-def request_assign(*, request_id: uuid.UUID | str, assignee: Any | None, actor: str) -> Assignment | None:
-    """Give the request to ``assignee`` (a staff member who may work on requests) or unassign it."""
-    if assignee is not None and not has_permission(assignee, "request.work"):
-        raise RequestInputError(
-            {"assignee": _("Requests can be assigned only to agents, approvers and admins.")}
-        )
-    with transaction.atomic():
-        request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
-        current = Assignment.objects.filter(request=request).select_related("assignee").first()
-        previous = current.assignee.get_username() if current else None
-        new = assignee.get_username() if assignee is not None else None
-        if previous == new:
-            return current
-        if assignee is None:
-            Assignment.objects.filter(request=request).delete()
-            result = None
-        else:
-            result, _created = Assignment.objects.update_or_create(
-                request=request,
-                defaults={"assignee": assignee, "assigned_at": timezone.now(), "assigned_by": actor},
-            )
-        audit_record(
-            actor=actor, action="request.assigned", request_id=request.pk, data={"from": previous, "to": new}
-        )
-    return result
-
-
-def note_add(*, request_id: uuid.UUID | str, author: Any, body: str) -> Note:
-    """An internal note. The audit event records that a note was written, not its text."""
-    body = body.strip()
-    if not body:
-        raise RequestInputError({"body": _("Write the note first.")})
-    with transaction.atomic():
-        # The request row before the audit head (LOCK ORDER, dsr/audit/services.py), like every
-        # other write on a request: taken implicitly by the note's foreign key it could wait for a
-        # transition that holds the row and waits for the head.
-        request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
-        note = Note.objects.create(request=request, author=author, body=body)
-        audit_record(
-            actor=staff_actor(author),
-            action="request.note_added",
-            request_id=request.pk,
-            data={"note": note.pk},
-        )
-    return note
-
-
-def task_create(*, request_id: uuid.UUID | str, title: str, actor: str) -> ManualTask:
-    title = title.strip()
-    if not title:
-        raise RequestInputError({"title": _("Say what has to be done.")})
-    with transaction.atomic():
-        request = DataSubjectRequest.objects.get(pk=request_id)
-        if request.is_terminal:
-            raise RequestInputError({"request": _("A closed request takes no new tasks.")})
-        task = ManualTask.objects.create(request=request, title=title[:200], created_by=actor)
-        audit_record(
-            actor=actor,
-            action="task.created",
-            request_id=request.pk,
-            data={"task": task.pk},  # the title stays on the task, encrypted
-        )
-    return task
-
-
-def task_complete(*, task_id: int, actor: str, outcome: str = "") -> ManualTask:
-    with transaction.atomic():
-        task = ManualTask.objects.select_for_update().get(pk=task_id)
-        if task.status == TaskStatus.DONE:
-            raise RequestInputError({"task": _("This task is already done.")})
-        task.status = TaskStatus.DONE
-        task.done_by = actor
-        task.done_at = timezone.now()
-        task.outcome = outcome.strip()
-        task.save(update_fields=["status", "done_by", "done_at", "outcome"])
-        audit_record(actor=actor, action="task.completed", request_id=task.request_id, data={"task": task.pk})
-    return task
 
 
 # --- identities and packages --------------------------------------------------------------------
@@ -176,49 +33,6 @@ def task_complete(*, task_id: int, actor: str, outcome: str = "") -> ManualTask:
 
 # The identity reveal (``identity_reveal``) lives in the core, ``dsr.workflow.identities``: the
 # dashboard and the staff API show identities masked and reveal them through the same audited call.
-
-
-# --- bulk actions on the queue ------------------------------------------------------------------
-
-
-@dataclass
-class BulkResult:
-    done: list[str] = field(default_factory=list)  # references
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (reference, why)
-
-
-def requests_bulk(
-    *,
-    action: str,
-    request_ids: list[str],
-    actor: str,
-    reason: str = "",
-    message: str = "",
-    assignee: Any | None = None,
-) -> BulkResult:
-    """Approve, deny or assign several requests; each one is its own transaction, so one request
-    in the wrong state is reported and skipped without undoing the others."""
-    result = BulkResult()
-    requests = DataSubjectRequest.objects.filter(pk__in=request_ids).order_by("due_at")
-    for request in requests:
-        try:
-            if action == "approve":
-                request_approve(request_id=request.pk, actor=actor)
-            elif action == "deny":
-                request_deny(request_id=request.pk, actor=actor, reason=reason, message=message)
-            elif action == "assign":
-                request_assign(request_id=request.pk, assignee=assignee, actor=actor)
-            else:
-                raise ValueError(f"unknown bulk action {action!r}")
-        except TransitionNotAllowed as exc:
-            result.skipped.append((request.reference, str(exc)))
-        except RequestInputError as exc:
-            if action == "deny" and set(exc.errors) & {"reason", "message"}:
-                raise  # the same for every request: the form is wrong, not the request
-            result.skipped.append((request.reference, "; ".join(exc.errors.values())))
-        else:
-            result.done.append(request.reference)
-    return result
 
 
 # --- systems ------------------------------------------------------------------------------------

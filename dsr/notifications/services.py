@@ -133,6 +133,18 @@ def email_send_status_link(*, request: DataSubjectRequest) -> None:
         )
 
 
+def email_send_extension(*, request: DataSubjectRequest) -> None:
+    """The extension notice to the person: new due date, the reason, and the legal basis
+    (GDPR Art. 12(3), 11 CCR §7021(b))."""
+    with translation.override(request.language):
+        email_send_to_subject(
+            template="extended",
+            subject=_("We need more time for your request %(ref)s") % {"ref": request.reference},
+            request=request,
+            context={"reason": request.extension_reason},
+        )
+
+
 def email_send_status(*, request: DataSubjectRequest, kind: str) -> None:
     """Send the e-mail for a status change: acknowledged, completed or denied."""
     with translation.override(request.language):
@@ -154,15 +166,4 @@ def email_send_status(*, request: DataSubjectRequest, kind: str) -> None:
             subject=subjects[kind] % {"ref": request.reference},
             request=request,
             context=context,
-        )
-
-
-def email_send_extension(*, request: DataSubjectRequest) -> None:
-    """The extension notice to the person: new due date, the reason, and the legal basis."""
-    with translation.override(request.language):
-        email_send_to_subject(
-            template="extended",
-            subject=_("We need more time for your request %(ref)s") % {"ref": request.reference},
-            request=request,
-            context={"reason": request.extension_reason},
         )

@@ -32,17 +32,8 @@ def send_request_email(request_id: str, kind: str) -> None:
             outbox.email_queue(request=request, kind=kind)
 
 
-@shared_task(name="dsr.notifications.tasks.alert_deadline_risk", time_limit=300)
-def alert_deadline_risk() -> int:
-    """Alert the requests that will miss their deadline (scheduled in settings.CELERY_BEAT_SCHEDULE)."""
-    from dsr.notifications.alerts import alert_deadline_risk as raise_alerts
-
-    return raise_alerts()
-
-
 @shared_task(
-    # The name predates the move from the dashboard: it is what queued messages carry.
-    name="dsr.dashboard.tasks.send_extension_notice",
+    name="dsr.notifications.tasks.send_extension_notice",
     autoretry_for=(OSError,),
     retry_backoff=30,
     retry_jitter=True,
@@ -57,3 +48,11 @@ def send_extension_notice(request_id: str) -> None:
     if request is None or not request.email or request.extended_at is None:
         return
     email_send_extension(request=request)
+
+
+@shared_task(name="dsr.notifications.tasks.alert_deadline_risk", time_limit=300)
+def alert_deadline_risk() -> int:
+    """Alert the requests that will miss their deadline (scheduled in settings.CELERY_BEAT_SCHEDULE)."""
+    from dsr.notifications.alerts import alert_deadline_risk as raise_alerts
+
+    return raise_alerts()

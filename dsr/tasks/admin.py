@@ -10,4 +10,4 @@ class TaskAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Task._meta.fields]
 
     def has_add_permission(self, request: object) -> bool:
-        return False  # tasks are opened by jobs, never by hand
+        return False  # hand-offs are opened by jobs, ad-hoc tasks on the request page

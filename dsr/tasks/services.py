@@ -1,10 +1,12 @@
-"""Tasks for hand-off connectors: open them, answer the worker's polls, complete them.
+"""Tasks: ad-hoc checklist items staff add to a request, and the hand-offs of connectors.
 
-The platform side of :mod:`connectors.handoff`. The worker calls :func:`task_open` with the
-handle a hand-off connector returned and :func:`task_poll` whenever the waiting job is due; staff
-complete tasks with :func:`task_complete` (API), processors with :func:`vendor_confirm` (the signed
-link of the instruction e-mail). Completing stores the result on the task and wakes the job, so the
-outcome is still recorded by the worker that holds the job, through the same path as any connector.
+Staff add ad-hoc tasks with :func:`task_create`. For hand-offs this is the platform side of
+:mod:`connectors.handoff`: the worker calls :func:`task_open` with the handle a hand-off connector
+returned and :func:`task_poll` whenever the waiting job is due. Staff complete every kind of task
+with :func:`task_complete` (dashboard and API), processors with :func:`vendor_confirm` (the signed
+link of the instruction e-mail). Completing a hand-off stores the result on the task and wakes the
+job, so the outcome is still recorded by the worker that holds the job, through the same path as
+any connector.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -32,7 +35,7 @@ from dsr.notifications.services import email_render, email_send
 from dsr.staff.roles import has_permission
 from dsr.tasks.models import Task, TaskKind, TaskStatus
 from dsr.workflow.inputs import InputRejected, json_parse
-from dsr.workflow.models import Action, ConnectorJob, Status
+from dsr.workflow.models import Action, ConnectorJob, DataSubjectRequest, Status
 
 log = logging.getLogger(__name__)
 
@@ -144,10 +147,41 @@ def task_poll(
         found=found,
         erased=erased,
         method=ErasureMethod(task.method) if erased else ErasureMethod.NONE,
-        per_category={task.system.key: erased} if erased else {},
+        per_category={job.system.key: erased} if erased else {},
         # The person's note stays on the task (encrypted); the job's outcome points to it.
         notes=f"Reported by {task.completed_by} (task {task.pk})",
     )
+
+
+# --- ad-hoc tasks ----------------------------------------------------------------------------------
+
+TITLE_MAX = 200
+
+
+def task_create(*, request_id: uuid.UUID | str, title: str, actor: str) -> Task:
+    """An ad-hoc task on an open request, due when the request is. The audit event names the task
+    and its kind; the title stays on the task, encrypted."""
+    title = title.strip()
+    if not title:
+        raise RequestInputError({"title": _("Say what has to be done.")})
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
+        if request.is_terminal:
+            raise RequestInputError({"request": _("A closed request takes no new tasks.")})
+        task = Task.objects.create(
+            request=request,
+            kind=TaskKind.ADHOC,
+            title=title[:TITLE_MAX],
+            created_by=actor[:150],
+            due_at=request.due_at,
+        )
+        audit_record(
+            actor=actor,
+            action="task.created",
+            request_id=request.pk,
+            data={"task": task.pk, "kind": TaskKind.ADHOC},
+        )
+    return task
 
 
 # --- completing a task -----------------------------------------------------------------------------
@@ -256,25 +290,43 @@ def task_complete(
     method: str = ErasureMethod.DELETED,
     note: str = "",
 ) -> Task:
-    """Record a person's result and wake the job waiting on the task.
+    """Complete a task of any kind; returns it. Raises ``RequestInputError`` for invalid input or
+    a completed task.
 
-    Access: ``upload`` (JSON or CSV) is validated and written into the request's encrypted access
-    part, the same part a connector's records go to. Erasure: ``records_found``/``records_erased``
-    (erased <= found) and a ``note``. Raises ``RequestInputError`` for invalid input, a completed
-    task, or a request that is closed.
+    Ad-hoc: ``note`` is the outcome; nothing else is asked. Hand-offs record a person's result and
+    wake the job waiting on the task, so they need an open request. Access: ``upload`` (JSON or
+    CSV) is validated and written into the request's encrypted access part, the same part a
+    connector's records go to. Erasure: ``records_found``/``records_erased`` (erased <= found), a
+    ``method`` and a ``note``. The audit event ``task.completed`` names the kind.
     """
     from dsr.exports.parts import access_part_write
     from dsr.workflow.jobs import job_wake
 
     note = note.strip()[:4000]
     with transaction.atomic():
-        task = (
-            Task.objects.select_for_update().select_related("job", "job__system", "request").get(pk=task_id)
-        )
+        # Lock order: the request row, then the task, then the audit chain.
+        request_id = Task.objects.values_list("request_id", flat=True).get(pk=task_id)
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
+        task = Task.objects.select_for_update(of=("self",)).select_related("job", "system").get(pk=task_id)
+        task.request = request
         if task.status != TaskStatus.OPEN:
             raise RequestInputError({"task": _("This task is already completed.")})
-        if task.request.status not in _OPEN_REQUEST:
+        if not task.is_handoff:
+            task.note = note
+            task.status = TaskStatus.COMPLETED
+            task.completed_by = actor[:254]
+            task.completed_at = timezone.now()
+            task.save(update_fields=["note", "status", "completed_by", "completed_at", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="task.completed",
+                request_id=task.request_id,
+                data={"task": task.pk, "kind": task.kind, "has_note": bool(note)},
+            )
+            return task
+        if request.status not in _OPEN_REQUEST:
             raise RequestInputError({"task": _("The request is closed; its tasks cannot be completed.")})
+        assert task.job is not None and task.system is not None  # every hand-off has both
         if task.action == Action.ACCESS:
             if upload is None:
                 raise RequestInputError({"file": _("Upload the data found, as a JSON or CSV file.")})
@@ -312,7 +364,7 @@ def task_complete(
                 "has_note": bool(note),  # the text stays on the task, encrypted
             },
         )
-        job_id = task.job_id
+        job_id = task.job.pk
         transaction.on_commit(lambda: job_wake(job_id=job_id), robust=True)
     return task
 
@@ -375,11 +427,12 @@ def vendor_email_send(*, task: Task, controller_name: str = "") -> None:
 
     The message carries the identities the processor needs to find the person, and nothing else.
     """
-    request = task.request
+    request, system = task.request, task.system
+    assert system is not None  # a vendor_email task is a hand-off: it has its job's system
     context = {
         "task": task,
         "request": request,
-        "system": task.system,
+        "system": system,
         "processor_name": task.recipient_name,
         "controller_name": _controller_name(controller_name),
         "is_erasure": task.action == Action.ERASE,
@@ -414,7 +467,7 @@ def vendor_email_send(*, task: Task, controller_name: str = "") -> None:
         actor="worker",
         action="task.vendor_instructed",
         request_id=request.pk,
-        data={"task": task.pk, "system": task.system.key, "to": task.recipient, "action": task.action},
+        data={"task": task.pk, "system": system.key, "to": task.recipient, "action": task.action},
     )
 
 

@@ -6,6 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -257,3 +258,38 @@ class AuthorizedAgent(models.Model):
 
     def __str__(self) -> str:
         return f"agent of {self.request_id}"
+
+
+# --- casework (``dsr.workflow.casework``) ------------------------------------------------------------
+# Created by the dashboard app and moved here without moving data: the tables keep their names.
+
+
+class Assignment(models.Model):
+    """The staff member working on a request (at most one)."""
+
+    request = models.OneToOneField(DataSubjectRequest, on_delete=models.CASCADE, related_name="assignment")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    assigned_at = models.DateTimeField()
+    assigned_by = models.CharField(max_length=150)
+
+    class Meta:
+        db_table = "dashboard_assignment"
+
+    def __str__(self) -> str:
+        return f"{self.request_id} -> {self.assignee_id}"
+
+
+class Note(models.Model):
+    """An internal note: never shown to the data subject, never e-mailed."""
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = EncryptedTextField()  # encrypted at rest; the audit event names the note's id only
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "dashboard_note"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on {self.request_id}"

@@ -19,17 +19,19 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from dsr.audit.models import AuditEvent
-from dsr.dashboard.models import Assignment, ManualTask, Note
 from dsr.exports.models import AccessPackage
 from dsr.exports.package import package_build
 from dsr.staff import twofactor
 from dsr.staff.models import StaffTOTPDevice
 from dsr.staff.services import staff_create
+from dsr.tasks.models import Task, TaskKind, TaskStatus
 from dsr.workflow.models import (
+    Assignment,
     AuthorizedAgent,
     ConnectorJob,
     DataSubjectRequest,
     JobStatus,
+    Note,
     RequestType,
     Status,
 )
@@ -47,6 +49,7 @@ class World:
     stuck: DataSubjectRequest  # action required: one job failed
     failed_job: ConnectorJob
     completed: DataSubjectRequest  # an access request with its package
+    task: Task  # an ad-hoc task on the waiting request
 
 
 @pytest.fixture
@@ -64,7 +67,14 @@ def world() -> World:
     completed = RequestFactory(status=Status.COMPLETED, closed_at=timezone.now())
     package_build(request=completed)
     staff_create(username="dana", role="agent")  # someone to assign requests to
-    return World(awaiting=awaiting, stuck=stuck, failed_job=failed_job, completed=completed)
+    task = Task.objects.create(
+        request=awaiting,
+        kind=TaskKind.ADHOC,
+        title="Tell the call centre",
+        created_by="staff:someone",
+        due_at=awaiting.due_at,
+    )
+    return World(awaiting=awaiting, stuck=stuck, failed_job=failed_job, completed=completed, task=task)
 
 
 @pytest.fixture
@@ -101,7 +111,7 @@ def db_state() -> tuple[Any, ...]:
         list(AuditEvent.objects.order_by("pk").values_list("pk", "hash")),
         list(Assignment.objects.order_by("pk").values()),
         list(Note.objects.order_by("pk").values()),
-        list(ManualTask.objects.order_by("pk").values()),
+        list(Task.objects.order_by("pk").values()),
     )
 
 
@@ -129,6 +139,11 @@ class Endpoint:
             "assign": (f"{BASE}/{world.awaiting.pk}/assign", {"assignee": "dana"}),
             "notes": (f"{BASE}/{world.awaiting.pk}/notes", None),
             "note-add": (f"{BASE}/{world.awaiting.pk}/notes", {"body": "Called the customer back."}),
+            "tasks": ("/api/v1/staff/tasks", None),
+            "task-complete": (
+                f"/api/v1/staff/tasks/{world.task.pk}/complete",
+                {"note": "Told them by phone."},
+            ),
         }
         url, body = urls[self.name]
         return client.get(url) if self.method == "GET" else client.post(url, body)
@@ -151,6 +166,8 @@ ENDPOINTS = [
     Endpoint("assign", "POST", WORKERS),
     Endpoint("notes", "GET", EVERYONE),
     Endpoint("note-add", "POST", WORKERS),
+    Endpoint("tasks", "GET", EVERYONE),
+    Endpoint("task-complete", "POST", WORKERS),
 ]
 
 
@@ -192,6 +209,19 @@ def _check_allowed_effect(endpoint: Endpoint, response: Any, world: World) -> No
         assert list(Note.objects.filter(request=world.awaiting).values_list("body", flat=True)) == [
             "Called the customer back."
         ]
+    elif endpoint.name == "tasks":
+        [task] = response.json()["results"]
+        assert (task["id"], task["kind"], task["title"], task["system"], task["job_id"]) == (
+            world.task.pk,
+            "adhoc",
+            "Tell the call centre",
+            None,
+            None,
+        )
+    elif endpoint.name == "task-complete":
+        assert (response.json()["status"], response.json()["note"]) == ("completed", "Told them by phone.")
+        task = Task.objects.get(pk=world.task.pk)
+        assert (task.status, task.note) == (TaskStatus.COMPLETED, "Told them by phone.")
 
 
 @pytest.mark.parametrize("how", ["token", "session", "half"])

@@ -434,3 +434,44 @@ def test_a_staff_member_chooses_the_time_zone_of_their_dashboard(live_server: An
     due = deadlines.legal_date(jurisdiction="US-CA", at=request.due_at).isoformat()
     assert text(page.locator("#deadline .deadline")) == due
     assert text(page.locator("#due-explanation")).startswith(f"due {due}: ")
+
+
+def test_an_agent_completes_a_hand_off_task_on_the_request_page_and_the_request_completes(
+    live_server: Any, page: Any
+) -> None:
+    from dsr.tasks.models import Task, TaskStatus
+    from dsr.workflow.transitions import request_transition
+
+    System.objects.create(
+        key="archive",
+        name="Paper archive",
+        connector="manual",
+        config={"instructions": "Search the signed paper contracts in archive room 3", "due_days": 7},
+    )
+    agent = make_staff("agent")
+    request = make_request(email="jane.doe@example.com", type="erasure")
+    # Approving fans out: the manual system's job opens its task and waits for a person.
+    request_transition(
+        request_id=request.pk, to=Status.IN_PROGRESS, actor="staff:t", event="request.approved"
+    )
+    task = Task.objects.get(request=request)
+    assert ConnectorJob.objects.get(pk=task.job_id).status == JobStatus.WAITING
+
+    sign_in(page, live_server.url, agent)
+    page.goto(f"{live_server.url}/dashboard/requests/{request.pk}/")
+    tasks = page.locator("#tasks")
+    assert "Staff task: erase the person's data in Paper archive" in text(tasks)
+    page.get_by_role("textbox", name="New manual task").fill("Tell the call centre")
+    page.get_by_role("button", name="Add task").click()
+    assert text(page.locator(".messages")) == "Task added."
+    check_page(page, "dashboard-30-hand-off-task")
+    page.get_by_label("Records found").fill("2")
+    page.get_by_label("Records erased").fill("2")
+    page.get_by_label("How").select_option("deleted")
+    page.get_by_role("button", name="Complete").click()
+    assert text(page.locator(".messages")) == "Task completed: the system's job records the result."
+    assert text(page.locator("#status")) == "Completed"
+    assert "2 found, 2 erased" in text(page.locator("#tasks"))
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.COMPLETED
+    assert ConnectorJob.objects.get(pk=task.job_id).status == JobStatus.SUCCEEDED
+    check_page(page, "dashboard-31-hand-off-task-completed")

@@ -9,8 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dsr.dashboard.models import Assignment
-from dsr.workflow.models import AuthorizedAgent, ConnectorJob, JobStatus, RequestType, Status
+from dsr.workflow.models import Assignment, AuthorizedAgent, ConnectorJob, JobStatus, RequestType, Status
 from tests.dashboard.conftest import make_staff
 from tests.factories import RequestFactory, SystemFactory
 

@@ -15,12 +15,21 @@ from django_otp.plugins.otp_static.models import StaticToken
 from knox.models import AuthToken
 
 from dsr.audit.models import AuditEvent
-from dsr.dashboard.models import Assignment, ManualTask, Note, SystemCheck, TaskStatus
+from dsr.dashboard.models import SystemCheck
 from dsr.exports.models import AccessPackage
 from dsr.exports.package import package_build
 from dsr.staff.models import StaffProfile, StaffTOTPDevice
 from dsr.systems.models import System
-from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, RequestType, Status
+from dsr.tasks.models import Task, TaskKind, TaskStatus
+from dsr.workflow.models import (
+    Assignment,
+    ConnectorJob,
+    DataSubjectRequest,
+    JobStatus,
+    Note,
+    RequestType,
+    Status,
+)
 from tests.dashboard.conftest import make_staff, sign_in_verified
 from tests.factories import RequestFactory, SystemFactory
 
@@ -41,7 +50,7 @@ class World:
     stuck: DataSubjectRequest
     failed_job: ConnectorJob
     completed: DataSubjectRequest
-    task: ManualTask
+    task: Task
     system: System
     colleague: Any  # another staff member: an assignee, a target for role changes
 
@@ -60,8 +69,12 @@ def world() -> World:
     )
     completed = RequestFactory(status=Status.COMPLETED, closed_at=timezone.now())
     package_build(request=completed)
-    task = ManualTask.objects.create(
-        request=awaiting, title="Ask the call centre", created_by="staff:someone"
+    task = Task.objects.create(
+        request=awaiting,
+        kind=TaskKind.ADHOC,
+        title="Ask the call centre",
+        created_by="staff:someone",
+        due_at=awaiting.due_at,
     )
     colleague = make_staff("agent", username="colleague", email="colleague@example.com")
     return World(awaiting, stuck, failed_job, completed, task, system, colleague)
@@ -76,7 +89,7 @@ def db_state() -> tuple[Any, ...]:
         list(AuditEvent.objects.order_by("pk").values_list("pk", "hash")),
         list(Assignment.objects.order_by("pk").values()),
         list(Note.objects.order_by("pk").values()),
-        list(ManualTask.objects.order_by("pk").values()),
+        list(Task.objects.order_by("pk").values()),
         list(SystemCheck.objects.order_by("pk").values()),
         list(System.objects.order_by("pk").values("pk", "enabled", "updated_at")),
         list(StaffProfile.objects.order_by("pk").values()),
@@ -238,12 +251,12 @@ def _check_allowed_page(page: Page, response: Any, w: World) -> None:
     elif name == "note":
         assert list(Note.objects.values_list("body", flat=True)) == ["Called the person."]
     elif name == "task-add":
-        assert list(ManualTask.objects.order_by("pk").values_list("title", flat=True)) == [
+        assert list(Task.objects.order_by("pk").values_list("title", flat=True)) == [
             "Ask the call centre",
             "Check the paper archive",
         ]
     elif name == "task-done":
-        assert ManualTask.objects.get(pk=w.task.pk).status == TaskStatus.DONE
+        assert Task.objects.get(pk=w.task.pk).status == TaskStatus.COMPLETED
     elif name == "retry":
         assert ConnectorJob.objects.get(pk=w.failed_job.pk).status == JobStatus.PENDING
         assert _status(w.stuck) == Status.IN_PROGRESS

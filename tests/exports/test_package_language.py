@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.utils.translation.template import templatize
 
-from dsr.dashboard import services as dashboard_services
+from dsr.workflow import casework
 from dsr.workflow.models import Status
 from tests.exports.conftest import TARGET_RECORDS
 from tests.factories import RequestFactory
@@ -183,7 +183,7 @@ def test_the_extension_notice_to_a_spanish_speaker_is_in_spanish(
         status=Status.IN_PROGRESS,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        dashboard_services.request_extend(
+        casework.request_extend(
             request_id=request.pk,
             actor="staff:alice",
             reason="Sus datos están en doce sistemas.",

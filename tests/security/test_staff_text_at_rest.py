@@ -17,10 +17,9 @@ from django.test import Client
 
 from dsr.audit.models import AuditEvent
 from dsr.audit.services import audit_verify_chain
-from dsr.dashboard.models import ManualTask, Note
 from dsr.identity import crypto
-from dsr.tasks.models import Task
-from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
+from dsr.tasks.models import Task, TaskKind
+from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Note, Status
 from tests.dashboard.conftest import make_staff, sign_in_verified
 from tests.factories import RequestFactory, SystemFactory
 
@@ -66,7 +65,7 @@ def written(staff_client: Any) -> dict[str, Any]:
 
     web = signed_in("agent")
     web.post(f"/dashboard/requests/{extended.pk}/tasks/", {"title": TEXTS["task_title"]})
-    manual = ManualTask.objects.get()
+    manual = Task.objects.get(kind=TaskKind.ADHOC)
     web.post(f"/dashboard/requests/{extended.pk}/tasks/{manual.pk}/done/", {"outcome": TEXTS["task_outcome"]})
 
     system = SystemFactory(key="paper", connector="manual")
@@ -86,7 +85,7 @@ def written(staff_client: Any) -> dict[str, Any]:
 
 
 def test_no_staff_text_is_in_the_database_in_clear(written):
-    tables = ["workflow_datasubjectrequest", "dashboard_note", "dashboard_manualtask", "tasks_task"]
+    tables = ["workflow_datasubjectrequest", "dashboard_note", "tasks_task"]
     dump = "".join(raw_rows(table) for table in tables)
     for name, text in TEXTS.items():
         assert text not in dump, name
@@ -133,9 +132,8 @@ def test_rotate_keys_re_encrypts_the_staff_text_under_the_new_key(written, setti
     out = io.StringIO()
     call_command("rotate_keys", stdout=out)
     for field in (
-        "dashboard.Note.body",
-        "dashboard.ManualTask.title",
-        "dashboard.ManualTask.outcome",
+        "workflow.Note.body",
+        "tasks.Task.title",
         "tasks.Task.note",
         "workflow.DataSubjectRequest.deny_message",
         "workflow.DataSubjectRequest.extension_reason",

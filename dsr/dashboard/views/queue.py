@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dsr.audit.services import audit_record
-from dsr.dashboard import selectors, services
+from dsr.dashboard import selectors
 from dsr.dashboard.auth import forbidden, staff_view
 from dsr.dashboard.csv_export import queue_csv_write
 from dsr.dashboard.forms import BulkForm, QueueFilterForm
 from dsr.dashboard.views.common import actor, error_text, form_errors, render_page
 from dsr.errors import RequestInputError
 from dsr.staff.roles import has_permission, mask_email
+from dsr.workflow import casework
 from dsr.workflow.models import Status
 from dsr.workflow.selectors import QueueFilters, request_queue
 
@@ -107,7 +108,7 @@ def queue_bulk_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("No such staff member."))
             return redirect(back)
     try:
-        result = services.requests_bulk(
+        result = casework.requests_bulk(
             action=action,
             request_ids=form.cleaned_data["ids"],
             actor=actor(request.user),

@@ -15,18 +15,22 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from dsr.audit.models import AuditEvent
-from dsr.dashboard import selectors, services
+from dsr.dashboard import selectors
 from dsr.dashboard.auth import staff_view
 from dsr.dashboard.forms import AssignForm, DenyForm, ExtendForm, NoteForm, TaskDoneForm, TaskForm
-from dsr.dashboard.models import ManualTask
 from dsr.dashboard.views.common import actor, error_text, form_errors, render_page
 from dsr.errors import RequestInputError
 from dsr.exports.models import AccessPackage
 from dsr.exports.selectors import package_current
 from dsr.exports.views import package_response
 from dsr.staff.roles import mask_email
+from dsr.tasks import services as tasks
+from dsr.tasks.forms import AccessConfirmForm, ErasureConfirmForm
+from dsr.tasks.selectors import tasks_for_request
+from dsr.workflow import casework
 from dsr.workflow.decisions import job_retry, request_approve, request_cancel, request_deny
 from dsr.workflow.identities import identity_reveal
+from dsr.workflow.models import Status
 from dsr.workflow.selectors import request_get_for_staff
 from dsr.workflow.timeline import subject_timeline
 from dsr.workflow.transitions import TransitionNotAllowed
@@ -43,7 +47,9 @@ def _detail_context(request: HttpRequest, dsr: Any) -> dict[str, Any]:
         "jobs": jobs,
         "emails": list(dsr.emails.order_by("id")),  # the outbox: failures are shown, never silent
         "notes": list(dsr.notes.select_related("author")),
-        "tasks": list(dsr.manual_tasks.all()),
+        "tasks": list(tasks_for_request(request_id=dsr.pk)),  # ad-hoc and hand-offs
+        # A hand-off is completed while its job waits: only on a request still being worked.
+        "handoffs_open": dsr.status in (Status.IN_PROGRESS, Status.ACTION_REQUIRED),
         "timeline": subject_timeline(request=dsr),
         "audit": list(AuditEvent.objects.filter(request_id=dsr.pk).order_by("id")),
         "package": package,
@@ -147,7 +153,7 @@ def request_extend_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResp
     return _run(
         request,
         dsr.pk,
-        lambda: services.request_extend(
+        lambda: casework.request_extend(
             request_id=dsr.pk, actor=actor(request.user), reason=form.cleaned_data["reason"]
         ),
         _("Extended: the extension notice with your reason is on its way to the person."),
@@ -167,7 +173,7 @@ def request_assign_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResp
     return _run(
         request,
         dsr.pk,
-        lambda: services.request_assign(request_id=dsr.pk, assignee=assignee, actor=actor(request.user)),
+        lambda: casework.request_assign(request_id=dsr.pk, assignee=assignee, actor=actor(request.user)),
         _("Assigned to %(name)s.") % {"name": username} if username else _("Unassigned."),
     )
 
@@ -183,7 +189,7 @@ def request_note_view(request: HttpRequest, request_id: uuid.UUID) -> HttpRespon
     return _run(
         request,
         dsr.pk,
-        lambda: services.note_add(request_id=dsr.pk, author=request.user, body=form.cleaned_data["body"]),
+        lambda: casework.note_add(request_id=dsr.pk, author=request.user, body=form.cleaned_data["body"]),
         _("Note added."),
     )
 
@@ -199,7 +205,7 @@ def request_task_add_view(request: HttpRequest, request_id: uuid.UUID) -> HttpRe
     return _run(
         request,
         dsr.pk,
-        lambda: services.task_create(
+        lambda: tasks.task_create(
             request_id=dsr.pk, title=form.cleaned_data["title"], actor=actor(request.user)
         ),
         _("Task added."),
@@ -209,16 +215,42 @@ def request_task_add_view(request: HttpRequest, request_id: uuid.UUID) -> HttpRe
 @require_POST
 @staff_view("request.task")
 def request_task_done_view(request: HttpRequest, request_id: uuid.UUID, task_id: int) -> HttpResponse:
+    """Complete a task of the request: an ad-hoc task with its outcome; a hand-off with what the
+    API asks for (erasure counts and method, or the uploaded access file), which wakes its job."""
     dsr = request_get_for_staff(user=request.user, request_id=request_id)
-    if not ManualTask.objects.filter(pk=task_id, request=dsr).exists():
+    task = tasks_for_request(request_id=dsr.pk).filter(pk=task_id).first()
+    if task is None:
         raise Http404
-    form = TaskDoneForm(request.POST)
-    outcome = form.cleaned_data["outcome"] if form.is_valid() else ""
+    if not task.is_handoff:
+        form = TaskDoneForm(request.POST)
+        outcome = form.cleaned_data["outcome"] if form.is_valid() else ""
+        return _run(
+            request,
+            dsr.pk,
+            lambda: tasks.task_complete(task_id=task_id, actor=actor(request.user), note=outcome),
+            _("Task done."),
+        )
+    form_class = AccessConfirmForm if task.action == "access" else ErasureConfirmForm
+    handoff = form_class(request.POST, request.FILES)
+    if not handoff.is_valid():
+        messages.error(request, form_errors(handoff))
+        return _back(dsr.pk)
+    data = handoff.cleaned_data
+    file = data.get("file")
     return _run(
         request,
         dsr.pk,
-        lambda: services.task_complete(task_id=task_id, actor=actor(request.user), outcome=outcome),
-        _("Task done."),
+        lambda: tasks.task_complete(
+            task_id=task_id,
+            actor=actor(request.user),
+            upload=tasks.Upload(name=file.name or "", content=file.read()) if file is not None else None,
+            category=data.get("category") or tasks.DEFAULT_CATEGORY,
+            records_found=data.get("records_found"),
+            records_erased=data.get("records_erased"),
+            method=data.get("method") or "deleted",
+            note=data.get("note") or "",
+        ),
+        _("Task completed: the system's job records the result."),
     )
 
 
