@@ -99,7 +99,7 @@ def test_an_adhoc_task_is_listed_and_completed_through_the_staff_api(staff_clien
     )
     again = agent.post(f"/api/v1/staff/tasks/{task.pk}/complete", {"note": "twice"}, format="json")
     assert again.status_code == 400
-    assert again.json() == {"task": ["This task is already completed."]}
+    assert again.json()["errors"] == {"task": ["This task is already completed."]}
 
 
 def test_the_request_page_lists_hand_off_tasks_beside_adhoc_ones(
