@@ -7,7 +7,7 @@ How a connector author uses it
    reports writes and remaining raw records::
 
        class AcmeBackend(FakeBackend):
-           def __init__(self, server):              # e.g. tests/fakes/server.FakeServer
+           def __init__(self, server):              # a connectors.testing.server.FakeServer
                self.server = server
            def make_connector(self, *, dry_run=False):
                return AcmeConnector({"api_key": "good", "base_url": self.server.url,
@@ -58,6 +58,7 @@ from connectors.testing.backend import (
     RETRY_AFTER_SECONDS,
     STANDARD,
     FakeBackend,
+    FakeServerBackend,
     Fault,
     PaginatedSeed,
     SeedRecord,
@@ -76,6 +77,7 @@ __all__ = [
     "STANDARD",
     "ConnectorConformance",
     "FakeBackend",
+    "FakeServerBackend",
     "Fault",
     "NetworkGuard",
     "PaginatedSeed",

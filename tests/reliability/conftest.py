@@ -23,8 +23,8 @@ from dsr.systems.models import System
 from dsr.workflow.models import DataSubjectRequest, Status
 from dsr.workflow.services import request_create
 from dsr.workflow.transitions import request_transition
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.server import serve
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import serve
 from tests.support.worker import RedisServer, Worker, use_broker
 
 TOKEN = "pat-na1-reliability-token"

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from connectors.testing.server import serve
 from dsr.systems.models import System
 from dsr.workflow.models import DataSubjectRequest, Status
-from tests.fakes.mailchimp import FakeMailchimp
+from connectors.mailchimp.fake import FakeMailchimp
 
 pytestmark = pytest.mark.django_db
 

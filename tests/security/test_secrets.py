@@ -25,8 +25,8 @@ from dsr.workflow.jobs import job_run
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
 from dsr.workflow.services import request_create
 from dsr.workflow.transitions import request_transition
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.server import Fault, serve
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import Fault, serve
 from tests.support.worker import RedisServer, use_broker
 
 TOKEN = "pat-na1-0f1e2d3c-secret-token"

@@ -24,8 +24,8 @@ from dsr.workflow import jobs
 from dsr.workflow.models import ConnectorJob, JobStatus, Status
 from dsr.workflow.transitions import request_transition
 from tests.factories import RequestFactory
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.server import FakeServer, Fault, serve
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import FakeServer, Fault, serve
 
 pytestmark = pytest.mark.django_db
 
