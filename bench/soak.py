@@ -247,10 +247,10 @@ def run(
     from django.core.management import call_command
     from django.test import Client
 
-    from dsr.systems.models import System
-    from dsr.workflow.models import ConnectorJob, DataSubjectRequest, Status
     from connectors.hubspot.fake import FakeHubSpot
     from connectors.mailchimp.fake import FakeMailchimp
+    from dsr.systems.models import System
+    from dsr.workflow.models import ConnectorJob, DataSubjectRequest, Status
 
     call_command("migrate", verbosity=0)
     client_timeout, timeout_delay = 2.0, 2.5

@@ -14,14 +14,14 @@ import pytest
 import yaml
 from rest_framework.test import APIClient
 
-from connectors.sql.sample import TARGET_EMAIL
-from dsr.systems.services import systems_apply_file
-from tests.e2e.test_request_end_to_end import submit_and_verify
 from connectors.hubspot.fake import FakeHubSpot
 from connectors.klaviyo.fake import DEFAULT_KEY as KLAVIYO_KEY
 from connectors.klaviyo.fake import FakeKlaviyo
 from connectors.mailchimp.fake import FakeMailchimp
+from connectors.sql.sample import TARGET_EMAIL
 from connectors.testing.server import FakeServer, Fault, serve
+from dsr.systems.services import systems_apply_file
+from tests.e2e.test_request_end_to_end import submit_and_verify
 from tests.support.smtp import SmtpListener
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

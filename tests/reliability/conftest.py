@@ -18,13 +18,13 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import serve
 from dsr.celery import app as celery_app
 from dsr.systems.models import System
 from dsr.workflow.models import DataSubjectRequest, Status
 from dsr.workflow.services import request_create
 from dsr.workflow.transitions import request_transition
-from connectors.hubspot.fake import FakeHubSpot
-from connectors.testing.server import serve
 from tests.support.worker import RedisServer, Worker, use_broker
 
 TOKEN = "pat-na1-reliability-token"

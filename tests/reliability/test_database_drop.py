@@ -12,12 +12,12 @@ import psycopg
 import pytest
 from django.db import OperationalError, connection
 
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import Fault
 from dsr.audit.models import AuditEvent
 from dsr.workflow import services, transitions
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
 from dsr.workflow.services import request_create
-from connectors.hubspot.fake import FakeHubSpot
-from connectors.testing.server import Fault
 from tests.reliability.conftest import erasure_in_progress, gdpr_deletes, wait_final, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
