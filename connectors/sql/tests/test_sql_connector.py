@@ -29,6 +29,7 @@ from connectors import (
     registry,
 )
 from connectors.sql import SQLConnector
+from connectors.sql.erase import Erasure
 from connectors.sql.sample import SAMPLE_HASH_KEY, TARGET_EMAIL, sample_config
 
 from .conftest import Shop
@@ -364,7 +365,7 @@ def test_a_failure_mid_erase_rolls_back_everything(
     def deadlock(*args: object) -> int:  # the last statement (customers) fails after orders were masked
         raise sa_exc.OperationalError("DELETE FROM customers", {}, Exception("deadlock detected"))
 
-    monkeypatch.setattr(SQLConnector, "_delete", staticmethod(deadlock))
+    monkeypatch.setattr(Erasure, "_delete", staticmethod(deadlock))
     with pytest.raises(TransientError, match=r"^erasure \(rolled back\) failed: deadlock detected$"):
         connector.erase(JANE)
 
@@ -569,7 +570,7 @@ def test_erase_many_attributes_rows_found_by_phone_and_by_email_to_the_right_sub
 def test_erase_many_falls_back_to_exact_counts_when_rows_cannot_be_attributed_in_python(
     shop: Shop, make_connector: MakeConnector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(SQLConnector, "_owners_of", staticmethod(lambda *args: set()))
+    monkeypatch.setattr(Erasure, "_owners_of", staticmethod(lambda *args: set()))
     subjects = [
         JANE,
         Subject.create(email="jane.doe@example.org"),
