@@ -18,7 +18,8 @@ from dsr.audit.models import AuditEvent
 from dsr.workflow import services, transitions
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
 from dsr.workflow.services import request_create
-from tests.reliability.conftest import erasure_in_progress, gdpr_deletes, wait_final, wait_until
+from tests.reliability.conftest import erasure_in_progress, gdpr_deletes, wait_final
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
