@@ -17,11 +17,10 @@ from dsr.tasks.models import Task, TaskStatus
 from dsr.workflow import jobs
 from dsr.workflow.models import ConnectorJob, JobStatus, RequestType, Status
 from dsr.workflow.services import request_check_finished, request_finalize
+from tests.support.personas import PERSONAS
 from tests.tasks.conftest import StartRequest, make_system
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = ["anonymous", "viewer", "agent", "approver", "admin"]
 
 
 @pytest.fixture
