@@ -11,18 +11,36 @@ affected.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
-from connectors.testing import guard_network
+from connectors.testing import NetworkGuard, guard_network
+
+_GUARD = pytest.StashKey[NetworkGuard]()
+
+
+def _fail_on_violations(guard: NetworkGuard) -> None:
+    if guard.violations:
+        refused = ", ".join(guard.violations)
+        guard.violations.clear()
+        pytest.fail(f"the test connected outside loopback (refused): {refused}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
+def _loopback_only(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Guard the test from its fixtures' setup to their teardown."""
     with guard_network(check_names=False) as guard:
+        request.node.stash[_GUARD] = guard
         yield
-    if guard.violations:
-        pytest.fail(
-            "the test connected outside loopback (refused): " + ", ".join(guard.violations), pytrace=False
-        )
+    _fail_on_violations(guard)  # a fixture connected elsewhere: an error at teardown
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """The test itself connected elsewhere (even if the code swallowed the refusal): it fails."""
+    result = yield
+    guard = item.stash.get(_GUARD, None)
+    if guard is not None:
+        _fail_on_violations(guard)
+    return result
