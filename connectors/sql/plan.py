@@ -40,6 +40,7 @@ class TablePlan:
 
 
 def phone_digits(value: str | None) -> str:
+    """The digits of a phone number, separators and the leading + dropped."""
     return "".join(ch for ch in (value or "") if ch.isdigit())
 
 
