@@ -33,7 +33,7 @@ from typing import Any
 
 from connectors.testing.server import FakeServer, Request, Response, bearer_auth, json_response
 
-DEFAULT_TOKEN = "00Dfake!AQ0AQFakeSalesforceAccessToken"  # noqa: S105 (the fake org's test token)
+DEFAULT_TOKEN = "00Dfake!AQ0AQFakeSalesforceAccessToken"  # noqa: S105  # nosec B105 - the fake org's test token
 API_VERSION = "62.0"
 
 SCHEMA: dict[str, dict[str, Any]] = {
