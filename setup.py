@@ -22,7 +22,10 @@ def requirements() -> list[str]:
 
 setup(
     packages=[
-        *find_packages(include=["dsr", "dsr.*", "connectors", "connectors.*"]),
+        *find_packages(
+            include=["dsr", "dsr.*", "connectors", "connectors.*"],
+            exclude=["connectors.*.tests"],  # each connector's own test suite stays in the checkout
+        ),
         "dsr._templates",
         "dsr._locale",
     ],

@@ -4,7 +4,7 @@
 
 What runs (everything local, nothing mocked inside the product):
 - a fresh PostgreSQL database (dropped at the end unless --keep-db) and a private redis-server;
-- two fake vendors over loopback HTTP — HubSpot and Mailchimp (tests/fakes) — holding one contact
+- two fake vendors over loopback HTTP — HubSpot and Mailchimp (connectors/<key>/fake.py) — holding one contact
   and one list member per subject, so every request makes two connector jobs; a share of their
   answers (``--fault-rate``, per HTTP request) is a fault: 5xx, a burst of three 429s with
   Retry-After: 1, a timeout, malformed JSON (on reads), or a slow answer;
@@ -97,7 +97,7 @@ class RandomFaults:
     )
 
     def __init__(self, server: Any, *, rate: float, rng: random.Random, timeout_delay: float) -> None:
-        from tests.fakes.server import Fault
+        from connectors.testing.server import Fault
 
         self.Fault = Fault
         self.server = server
@@ -247,10 +247,10 @@ def run(
     from django.core.management import call_command
     from django.test import Client
 
+    from connectors.hubspot.fake import FakeHubSpot
+    from connectors.mailchimp.fake import FakeMailchimp
     from dsr.systems.models import System
     from dsr.workflow.models import ConnectorJob, DataSubjectRequest, Status
-    from tests.fakes.hubspot import FakeHubSpot
-    from tests.fakes.mailchimp import FakeMailchimp
 
     call_command("migrate", verbosity=0)
     client_timeout, timeout_delay = 2.0, 2.5

@@ -13,8 +13,6 @@ from dsr.staff.models import Role
 from dsr.staff.services import staff_create
 from tests.support.smtp import SmtpListener
 
-pytest_plugins = ["tests.support.browser"]
-
 ROLES = [Role.VIEWER, Role.AGENT, Role.APPROVER, Role.ADMIN]
 
 

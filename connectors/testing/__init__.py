@@ -2,13 +2,12 @@
 
 How a connector author uses it
 ------------------------------
-1. Write a :class:`FakeBackend` for your system: it builds connectors pointed at your fake (a local
-   fake HTTP server, a scratch database), stores the kit's records in your system's shape, and
+1. Write a backend for your system (a :class:`FakeServerBackend` over a fake HTTP server): it
+   builds connectors pointed at your fake, stores the kit's records in your system's shape, and
    reports writes and remaining raw records::
 
-       class AcmeBackend(FakeBackend):
-           def __init__(self, server):              # e.g. tests/fakes/server.FakeServer
-               self.server = server
+       class AcmeBackend(FakeServerBackend[FakeAcme]):  # FakeAcme: a testing.server.FakeServer
+           # The base answers mutation_count(), inject(fault) and request_count() from the server.
            def make_connector(self, *, dry_run=False):
                return AcmeConnector({"api_key": "good", "base_url": self.server.url,
                                      "timeout": 0.5, "page_size": 2}, dry_run=dry_run,
@@ -17,12 +16,11 @@ How a connector author uses it
                return AcmeConnector({"api_key": "bad", "base_url": self.server.url, "timeout": 0.5},
                                     outbound_allow=LOCAL_FAKES)
            def seed(self, records): ...             # keep each email's case; store record.marker
-           def mutation_count(self): return self.server.mutation_count
            def records_of(self, email): ...         # raw stored records, case-insensitive
-           # HTTP backends:
-           def inject(self, fault): self.server.inject_kit_fault(fault)   # + Fault.REPEATED_CURSOR
            def seed_paginated(self, pages): ...     # a subject whose access spans >= pages pages
-           def request_count(self): return len(self.server.requests)
+
+   A system that is not an HTTP fake (a scratch database) subclasses :class:`FakeBackend` and also
+   implements ``mutation_count()`` (and, for HTTP, ``inject``/``request_count``).
 
 2. Subclass :class:`ConnectorConformance` and override the ``backend`` fixture::
 
@@ -58,6 +56,7 @@ from connectors.testing.backend import (
     RETRY_AFTER_SECONDS,
     STANDARD,
     FakeBackend,
+    FakeServerBackend,
     Fault,
     PaginatedSeed,
     SeedRecord,
@@ -76,6 +75,7 @@ __all__ = [
     "STANDARD",
     "ConnectorConformance",
     "FakeBackend",
+    "FakeServerBackend",
     "Fault",
     "NetworkGuard",
     "PaginatedSeed",

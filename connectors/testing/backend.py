@@ -10,10 +10,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from connectors.base import Connector
 from connectors.outbound import HostPolicy, parse_allow_hosts
+from connectors.testing.server import FakeServer
 from connectors.types import Subject
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "RETRY_AFTER_SECONDS",
     "STANDARD",
     "FakeBackend",
+    "FakeServerBackend",
     "Fault",
     "PaginatedSeed",
     "SeedRecord",
@@ -200,3 +202,27 @@ class FakeBackend:
     def request_count(self) -> int:
         """Requests the fake has served so far."""
         raise NotImplementedError
+
+
+ServerT = TypeVar("ServerT", bound=FakeServer)
+
+
+class FakeServerBackend(FakeBackend, Generic[ServerT]):
+    """The base of every backend over a fake vendor HTTP server (:class:`~connectors.testing.server.
+    FakeServer`): writes, requests and injected faults are the server's own bookkeeping.
+
+    Subclasses add :meth:`make_connector`, :meth:`make_connector_with_bad_credentials`, :meth:`seed`,
+    :meth:`records_of` and :meth:`seed_paginated`, in the vendor's own shape.
+    """
+
+    def __init__(self, server: ServerT) -> None:
+        self.server = server
+
+    def mutation_count(self) -> int:
+        return self.server.mutation_count
+
+    def inject(self, fault: Fault) -> None:
+        self.server.inject_kit_fault(fault)
+
+    def request_count(self) -> int:
+        return len(self.server.requests)

@@ -1,8 +1,10 @@
 """A socket-level guard that records (and refuses) connections to hosts a test did not allow.
 
-It patches ``socket.socket.connect``/``connect_ex`` and ``socket.getaddrinfo``, so it works for any
-client library (httpx, requests, an official vendor SDK, a database driver), not only for
-:class:`connectors.http.HttpClient`.
+It patches ``socket.socket.connect``/``connect_ex`` and (unless ``check_names=False``)
+``socket.getaddrinfo``, so it works for any client library (httpx, requests, an official vendor SDK,
+a database driver), not only for :class:`connectors.http.HttpClient`. The patch is in-process only:
+subprocesses (a Celery worker, Chromium) are not affected. Guards nest: an inner guard checks first,
+then hands the call to the outer one.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ def _is_loopback(host: str) -> bool:
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+        address = ipaddress.ip_address(host.split("%")[0])
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback  # ::ffff:127.0.0.1
+    return address.is_loopback
 
 
 class NetworkGuard:
@@ -59,8 +64,9 @@ class NetworkGuard:
 
 
 @contextmanager
-def guard_network(allowed_hosts: Iterable[str] = ()) -> Iterator[NetworkGuard]:
-    """Within the block, only loopback and ``allowed_hosts`` can be resolved or connected to."""
+def guard_network(allowed_hosts: Iterable[str] = (), *, check_names: bool = True) -> Iterator[NetworkGuard]:
+    """Within the block, only loopback, Unix sockets and ``allowed_hosts`` can be connected to, and
+    (with ``check_names``) only loopback and ``allowed_hosts`` names resolved."""
     guard = NetworkGuard(allowed_hosts)
     original_connect = socket.socket.connect
     original_connect_ex = socket.socket.connect_ex
@@ -80,7 +86,8 @@ def guard_network(allowed_hosts: Iterable[str] = ()) -> Iterator[NetworkGuard]:
 
     socket.socket.connect = connect  # type: ignore[method-assign,assignment]
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
-    socket.getaddrinfo = getaddrinfo
+    if check_names:
+        socket.getaddrinfo = getaddrinfo
     try:
         yield guard
     finally:

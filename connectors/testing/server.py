@@ -2,7 +2,7 @@
 
 Public part of the SDK's testing kit: third-party connector packages (``manage.py
 startconnector``, ``examples/acme_crm``) build their fakes on it, since they cannot import this
-repository's ``tests/``. It is the same server as ``tests/fakes/server.py``, which the built-in
+repository's tests. The built-in
 fakes (``connectors/hubspot/fake.py``, ``connectors/mailchimp/fake.py``, ...) use: each is a
 :class:`FakeServer` with routes. Connectors talk to it over loopback with their real HTTP client:
 nothing in httpx is mocked.

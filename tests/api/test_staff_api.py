@@ -36,11 +36,11 @@ from dsr.workflow.models import (
     Status,
 )
 from tests.factories import RequestFactory, SystemFactory
+from tests.support.personas import DECIDERS, EVERYONE, PERSONAS, WORKERS, db_snapshot
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1/staff/requests"
-PERSONAS = ["anonymous", "viewer", "agent", "approver", "admin"]
 
 
 @dataclass
@@ -102,19 +102,6 @@ def client_for(api, staff_client):
     return make
 
 
-def db_state() -> tuple[Any, ...]:
-    """Everything a staff call could change."""
-    return (
-        list(DataSubjectRequest.objects.order_by("pk").values()),
-        list(ConnectorJob.objects.order_by("pk").values()),
-        list(AccessPackage.objects.order_by("pk").values()),
-        list(AuditEvent.objects.order_by("pk").values_list("pk", "hash")),
-        list(Assignment.objects.order_by("pk").values()),
-        list(Note.objects.order_by("pk").values()),
-        list(Task.objects.order_by("pk").values()),
-    )
-
-
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -149,9 +136,6 @@ class Endpoint:
         return client.get(url) if self.method == "GET" else client.post(url, body)
 
 
-EVERYONE = frozenset({"viewer", "agent", "approver", "admin"})
-WORKERS = frozenset({"agent", "approver", "admin"})
-DECIDERS = frozenset({"approver", "admin"})
 ENDPOINTS = [
     Endpoint("list", "GET", EVERYONE),
     Endpoint("detail", "GET", EVERYONE),
@@ -231,13 +215,13 @@ def test_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
     endpoint, persona, how, world, client_for
 ):
     client = client_for(persona, how)
-    before = db_state()
+    before = db_snapshot()
     response = endpoint.call(client, world)
     if how == "half" and persona != "anonymous":
         # Password only: no staff capability at all, the same answer as to an anonymous caller.
         assert response.status_code == 401
         assert response.json() == {"detail": "Authentication credentials were not provided.", "errors": {}}
-        assert db_state() == before
+        assert db_snapshot() == before
         return
     if persona in endpoint.allowed:
         expected = 201 if endpoint.name == "note-add" else 200
@@ -250,7 +234,7 @@ def test_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
     else:
         assert response.status_code == 403
         assert response.json() == {"detail": "Your role does not allow this.", "errors": {}}
-    assert db_state() == before
+    assert db_snapshot() == before
 
 
 def test_a_staff_token_that_does_not_exist_is_refused_with_401(api, world):
@@ -405,14 +389,14 @@ def test_approving_moves_the_request_to_work_and_records_who_did_it(staff_client
 
 def test_a_refused_transition_answers_409_with_a_readable_message_and_changes_nothing(staff_client, world):
     approver = staff_client("approver")
-    before = db_state()
+    before = db_snapshot()
     response = approver.post(f"{BASE}/{world.completed.pk}/approve")
     assert response.status_code == 409
     assert response.json() == {
         "detail": "A request that is completed cannot become in progress.",
         "errors": {},
     }
-    assert db_state() == before
+    assert db_snapshot() == before
 
 
 def test_denying_records_the_reason_and_the_message(staff_client, world):
@@ -442,11 +426,11 @@ def test_a_denial_without_a_known_reason_and_a_message_answers_400_and_changes_n
     staff_client, world, body, errors
 ):
     approver = staff_client("approver")
-    before = db_state()
+    before = db_snapshot()
     response = approver.post(f"{BASE}/{world.awaiting.pk}/deny", body)
     assert response.status_code == 400
     assert response.json()["errors"] == errors
-    assert db_state() == before
+    assert db_snapshot() == before
 
 
 def test_cancelling_closes_the_request_and_cancels_its_open_jobs(staff_client, world):
@@ -491,19 +475,19 @@ def test_retrying_a_failed_job_puts_it_back_in_the_queue_and_resumes_the_request
 def test_only_a_failed_job_can_be_retried(staff_client, world, job_status):
     ConnectorJob.objects.filter(pk=world.failed_job.pk).update(status=job_status)
     agent = staff_client("agent")
-    before = db_state()
+    before = db_snapshot()
     response = agent.post(f"{BASE}/{world.stuck.pk}/jobs/{world.failed_job.pk}/retry")
     assert response.status_code == 400
     assert response.json()["errors"] == {"job": ["Only a failed job can be retried."]}
-    assert db_state() == before
+    assert db_snapshot() == before
 
 
 def test_a_job_of_another_request_answers_404(staff_client, world):
     agent = staff_client("agent")
-    before = db_state()
+    before = db_snapshot()
     response = agent.post(f"{BASE}/{world.awaiting.pk}/jobs/{world.failed_job.pk}/retry")
     assert response.status_code == 404
-    assert db_state() == before
+    assert db_snapshot() == before
 
 
 # --- package and audit trail ----------------------------------------------------------------------
@@ -694,14 +678,14 @@ def test_only_a_request_awaiting_approval_can_be_approved(staff_client, status):
     """Approving must not skip identity verification, nor resume a stuck request without a retry."""
     request = RequestFactory(status=status)
     approver = staff_client("approver")
-    before = db_state()
+    before = db_snapshot()
     response = approver.post(f"{BASE}/{request.pk}/approve")
     assert response.status_code == 409
     assert response.json() == {
         "detail": f"A request that is {Status(status).label.lower()} cannot become in progress.",
         "errors": {},
     }
-    assert db_state() == before
+    assert db_snapshot() == before
 
 
 def test_an_inactive_staff_users_token_is_refused_with_401(api, world):
@@ -716,7 +700,7 @@ def test_an_inactive_staff_users_token_is_refused_with_401(api, world):
 def test_a_user_without_a_staff_role_is_refused_with_403(api, world):
     user = User.objects.create_user(username="outsider")
     api.force_authenticate(user)
-    before = db_state()
+    before = db_snapshot()
     assert api.get(BASE).status_code == 403
     assert api.post(f"{BASE}/{world.awaiting.pk}/approve").status_code == 403
-    assert db_state() == before
+    assert db_snapshot() == before

@@ -1,4 +1,4 @@
-"""connectors.http over real loopback HTTP against tests/fakes/server.py."""
+"""connectors.http over real loopback HTTP against the SDK's fake server (connectors/testing/server.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from connectors.http import (
 )
 from connectors.ratelimit import MemoryRateLimiter, Rate
 from connectors.testing import LOCAL_POLICY
-from tests.fakes.server import (
+from connectors.testing.server import (
     FakeServer,
     Fault,
     Request,

@@ -10,8 +10,8 @@ from connectors.http import HttpClient
 from connectors.hubspot import HubSpotConnector
 from connectors.outbound import HostPolicy, OutboundRefused, parse_allow_hosts
 from connectors.salesforce.connector import SalesforceConnector
+from connectors.testing.server import FakeServer, json_response, serve
 from connectors.types import Subject
-from tests.fakes.server import FakeServer, json_response, serve
 
 SALESFORCE = ("*.my.salesforce.com",)
 

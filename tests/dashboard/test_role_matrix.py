@@ -32,16 +32,12 @@ from dsr.workflow.models import (
 )
 from tests.dashboard.conftest import make_staff, sign_in_verified
 from tests.factories import RequestFactory, SystemFactory
+from tests.support.personas import ADMIN, DECIDERS, EVERYONE, PERSONAS, WORKERS, db_snapshot
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["anonymous", "viewer", "agent", "approver", "admin"]
 # Signed in with the password only (no second factor), as the Django admin's login used to leave it.
 HALF = ["half-viewer", "half-admin"]
-EVERYONE = frozenset({"viewer", "agent", "approver", "admin"})
-WORKERS = frozenset({"agent", "approver", "admin"})
-DECIDERS = frozenset({"approver", "admin"})
-ADMIN = frozenset({"admin"})
 
 
 @dataclass
@@ -78,26 +74,6 @@ def world() -> World:
     )
     colleague = make_staff("agent", username="colleague", email="colleague@example.com")
     return World(awaiting, stuck, failed_job, completed, task, system, colleague)
-
-
-def db_state() -> tuple[Any, ...]:
-    """Everything a dashboard or staff API call could change."""
-    return (
-        list(DataSubjectRequest.objects.order_by("pk").values()),
-        list(ConnectorJob.objects.order_by("pk").values()),
-        list(AccessPackage.objects.order_by("pk").values()),
-        list(AuditEvent.objects.order_by("pk").values_list("pk", "hash")),
-        list(Assignment.objects.order_by("pk").values()),
-        list(Note.objects.order_by("pk").values()),
-        list(Task.objects.order_by("pk").values()),
-        list(SystemCheck.objects.order_by("pk").values()),
-        list(System.objects.order_by("pk").values("pk", "enabled", "updated_at")),
-        list(StaffProfile.objects.order_by("pk").values()),
-        list(get_user_model().objects.order_by("pk").values("pk", "username", "password", "is_active")),
-        list(StaffTOTPDevice.objects.order_by("pk").values("pk", "confirmed", "last_t")),
-        list(StaticToken.objects.order_by("pk").values("pk", "token")),
-        list(AuthToken.objects.order_by("digest").values("digest", "expiry")),
-    )
 
 
 @dataclass(frozen=True)
@@ -329,7 +305,7 @@ def test_dashboard_role_matrix_allowed_calls_work_and_denied_calls_change_nothin
 ):
     client = _half_signed_in(persona) if persona.startswith("half-") else dashboard_client(persona)
     url, body = page.url_and_body(world)
-    before = db_state()
+    before = db_snapshot()
     response = client.get(url) if page.method == "GET" else client.post(url, body)
     if persona in page.allowed:
         _check_allowed_page(page, response, world)
@@ -340,7 +316,7 @@ def test_dashboard_role_matrix_allowed_calls_work_and_denied_calls_change_nothin
     else:
         assert response.status_code == 403
         assert "Your role does not allow this." in response.content.decode()
-    assert db_state() == before
+    assert db_snapshot() == before
 
 
 # --- the staff API endpoints added with the dashboard -------------------------------------------------
@@ -395,13 +371,13 @@ def test_api_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
     endpoint, persona, how, world, api, staff_client
 ):
     client = _api_caller(persona, how, api, staff_client)
-    before = db_state()
+    before = db_snapshot()
     response = _call_api(endpoint, client, world)
     if how == "half" and persona != "anonymous":
         # A password-only session is no caller: the answer is that of an anonymous one.
         assert response.status_code == 401
         assert response.json() == {"detail": "Authentication credentials were not provided.", "errors": {}}
-        assert db_state() == before
+        assert db_snapshot() == before
         return
     if persona in endpoint.allowed:
         if endpoint.name == "extend":
@@ -422,4 +398,4 @@ def test_api_role_matrix_allowed_calls_work_and_denied_calls_change_nothing(
     else:
         assert response.status_code == 403
         assert response.json() == {"detail": "Your role does not allow this.", "errors": {}}
-    assert db_state() == before
+    assert db_snapshot() == before

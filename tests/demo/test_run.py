@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.waiting import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = "jane.doe@example.com"
 
@@ -49,13 +51,12 @@ def _get(url: str) -> str:
 
 
 def _wait_for(pattern: str, log: Path, timeout: float = 60) -> re.Match[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        match = re.search(pattern, log.read_text(errors="replace"))
-        if match:
-            return match
-        time.sleep(0.5)
-    raise AssertionError(f"{pattern!r} not in the demo's output:\n{log.read_text()[-4000:]}")
+    return wait_until(
+        lambda: re.search(pattern, log.read_text(errors="replace")),
+        timeout=timeout,
+        interval=0.5,
+        what=lambda: f"{pattern!r} in the demo's output:\n{log.read_text()[-4000:]}",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +77,13 @@ def demo(tmp_path_factory):  # type: ignore[no-untyped-def]
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while not _answers(f"{url}/") and time.monotonic() < deadline:
+
+    def up() -> bool:
         assert process.poll() is None, (tmp_path / "run.log").read_text()
-        time.sleep(0.5)
+        return _answers(f"{url}/")
+
     try:
+        wait_until(up, timeout=180, interval=0.5, what=lambda: (tmp_path / "run.log").read_text()[-4000:])
         yield process, url, tmp_path / "run.log"
     finally:
         if process.poll() is None:
@@ -97,12 +100,14 @@ def test_the_demo_fans_an_erasure_out_to_four_systems_one_of_them_asynchronous(d
     _post(f"{url}/api/v1/requests/{created['id']}/verify", {"code": code})
     status_url = _wait_for(rf"(http://127\.0\.0\.1:\d+/status/{reference}/[^/\s]+/)", log).group(1)
 
-    deadline = time.monotonic() + 120
-    page = _get(status_url)
-    while "Progress in each system" not in page or page.count("timeline-done") < 4:
-        assert time.monotonic() < deadline, page
-        time.sleep(2)
-        page = _get(status_url)
+    last = ""
+
+    def all_four_done() -> str | None:
+        nonlocal last
+        last = _get(status_url)
+        return last if "Progress in each system" in last and last.count("timeline-done") >= 4 else None
+
+    page = wait_until(all_four_done, timeout=120, interval=2, what=lambda: last)
     for name in (
         "Demo warehouse (customers, orders, invoices)",
         "HubSpot CRM (local fake)",
@@ -125,9 +130,9 @@ def test_the_demo_fans_an_erasure_out_to_four_systems_one_of_them_asynchronous(d
 def test_ctrl_c_stops_the_demo_within_five_seconds_with_exit_code_0_and_no_error(demo) -> None:
     process, url, log = demo
     assert _answers(f"{url}/"), log.read_text()
-    deadline = time.monotonic() + 60
-    while b" ready." not in log.read_bytes() and time.monotonic() < deadline:  # the worker is up too
-        time.sleep(0.2)
+    wait_until(  # the worker is up too
+        lambda: b" ready." in log.read_bytes(), timeout=60, interval=0.2, what=lambda: log.read_text()[-4000:]
+    )
 
     started = time.monotonic()
     process.send_signal(signal.SIGINT)

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import re
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from rest_framework.test import APIClient
 from connectors.sql.sample import TARGET_EMAIL, sample_config
 from dsr.exports.redaction import THIRD_PARTY
 from dsr.systems.services import systems_apply_file
+from tests.e2e.test_request_end_to_end import wait_for_status
 from tests.support.browser import screenshot
 from tests.support.smtp import SmtpListener, code_from
 
@@ -69,14 +69,7 @@ def inventoried_warehouse(warehouse: dict[str, Any], tmp_path: Path) -> dict[str
 
 
 def _wait_completed(staff: APIClient, request_id: str, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        body = staff.get(f"/api/v1/staff/requests/{request_id}").json()
-        if body["status"] == "completed":
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"request still {body.get('status')!r} after {timeout}s: {body}")
+    return wait_for_status(staff, request_id, "completed", timeout=timeout)
 
 
 def _text(html: str) -> str:

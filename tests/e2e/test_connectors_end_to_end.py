@@ -5,7 +5,6 @@ counts per system, and every vendor saw each erasure exactly once."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,15 +13,16 @@ import pytest
 import yaml
 from rest_framework.test import APIClient
 
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.klaviyo.fake import DEFAULT_KEY as KLAVIYO_KEY
+from connectors.klaviyo.fake import FakeKlaviyo
+from connectors.mailchimp.fake import FakeMailchimp
 from connectors.sql.sample import TARGET_EMAIL
+from connectors.testing.server import FakeServer, Fault, serve
 from dsr.systems.services import systems_apply_file
 from tests.e2e.test_request_end_to_end import submit_and_verify
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.klaviyo import DEFAULT_KEY as KLAVIYO_KEY
-from tests.fakes.klaviyo import FakeKlaviyo
-from tests.fakes.mailchimp import FakeMailchimp
-from tests.fakes.server import FakeServer, Fault, serve
 from tests.support.smtp import SmtpListener
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -106,14 +106,13 @@ def test_one_erasure_through_sql_hubspot_mailchimp_and_klaviyo_completes_with_ex
     request_id = submit_and_verify(api, smtp, type="erasure", email=TARGET_EMAIL)
 
     assert staff.post(f"/api/v1/staff/requests/{request_id}/approve").json()["status"] == "in_progress"
-    detail: dict[str, Any] = {}
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+
+    def settled() -> dict[str, Any] | None:
         klaviyo.advance()  # the vendor's clock: its deletion job finishes after two ticks
-        detail = staff.get(f"/api/v1/staff/requests/{request_id}").json()
-        if detail["status"] != "in_progress":
-            break
-        time.sleep(0.25)
+        body: dict[str, Any] = staff.get(f"/api/v1/staff/requests/{request_id}").json()
+        return body if body["status"] != "in_progress" else None
+
+    detail = wait_until(settled, timeout=90, interval=0.25, what=lambda: f"request settled:\n{worker.log()}")
 
     assert detail["status"] == "completed", (detail, worker.log())
     jobs = {job["system"]["key"]: job for job in detail["jobs"]}
@@ -179,13 +178,14 @@ def test_the_worker_refuses_a_hubspot_base_url_at_a_loopback_listener_and_sends_
         staff = staff_client("approver")
         request_id = submit_and_verify(api, smtp, type="erasure", email=TARGET_EMAIL)
         assert staff.post(f"/api/v1/staff/requests/{request_id}/approve").json()["status"] == "in_progress"
-        job: dict[str, Any] = {}
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+
+        def failed() -> dict[str, Any] | None:
             [job] = staff.get(f"/api/v1/staff/requests/{request_id}").json()["jobs"]
-            if job["status"] == "failed":
-                break
-            time.sleep(0.25)
+            return job if job["status"] == "failed" else None
+
+        job = wait_until(
+            failed, timeout=60, interval=0.25, what=lambda: f"job failed:\n{production_worker.log()}"
+        )
         assert (job["status"], job["attempts"]) == ("failed", 1), production_worker.log()
         assert job["error"] == (
             "hubspot: refused a request to 127.0.0.1: not a host this connector may call (declared: "

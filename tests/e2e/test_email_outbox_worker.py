@@ -12,19 +12,22 @@ from rest_framework.test import APIClient
 from dsr.notifications.models import EmailStatus, OutboundEmail
 from dsr.notifications.tasks import reconcile_emails
 from tests.support.smtp import SmtpListener, code_from
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 EMAIL = "outbox@example.com"
 
 
 def wait_for_email(predicate, timeout: float = 30.0) -> OutboundEmail:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def matching() -> OutboundEmail | None:
         email = OutboundEmail.objects.order_by("id").last()
-        if email is not None and predicate(email):
-            return email
-        time.sleep(0.1)
-    raise AssertionError(f"outbox: {list(OutboundEmail.objects.values('kind', 'status', 'attempts'))}")
+        return email if email is not None and predicate(email) else None
+
+    return wait_until(
+        matching,
+        timeout=timeout,
+        what=lambda: f"outbox: {list(OutboundEmail.objects.values('kind', 'status', 'attempts'))}",
+    )
 
 
 def test_with_smtp_down_the_worker_keeps_the_code_pending_and_delivers_it_once_smtp_is_back(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 import zipfile
 from typing import Any
 
@@ -17,6 +16,7 @@ from connectors.sql.sample import TARGET_EMAIL
 from dsr.workflow.models import DataSubjectRequest
 from tests.portal.conftest import check_page
 from tests.support.smtp import SmtpListener, code_from
+from tests.support.waiting import wait_until
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -43,16 +43,23 @@ def submit_and_verify(page: Any, base_url: str, smtp: SmtpListener, *, right: st
 def watch_until(page: Any, status: str, *, timeout: float = 60.0) -> list[str]:
     """Reload the status page like a person would until it shows ``status``; the states seen."""
     seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def shows() -> bool:
         shown = page.get_by_test_id("status").inner_text()
         if not seen or seen[-1] != shown:
             seen.append(shown)
         if shown == status:
-            return seen
-        time.sleep(0.3)
+            return True
         page.reload()
-    raise AssertionError(f"the status page still shows {seen[-1]!r} after {timeout}s")
+        return False
+
+    wait_until(
+        shows,
+        timeout=timeout,
+        interval=0.3,
+        what=lambda: f"the status page shows {status!r}, not {seen[-1]!r}",
+    )
+    return seen
 
 
 def test_a_person_sees_their_data_through_the_portal_while_a_real_worker_collects_it(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 from typing import Any
 
@@ -15,6 +14,7 @@ from rest_framework.test import APIClient
 
 from connectors.sql.sample import TARGET_EMAIL
 from tests.support.smtp import SmtpListener, code_from
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,14 +22,19 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def wait_for_status(
     staff: APIClient, request_id: str, status: str, *, timeout: float = 60.0
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
     body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+
+    def reached() -> dict[str, Any] | None:
+        nonlocal body
         body = staff.get(f"/api/v1/staff/requests/{request_id}").json()
-        if body["status"] == status:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"request still {body.get('status')!r} after {timeout}s: {body}")
+        return body if body["status"] == status else None
+
+    return wait_until(
+        reached,
+        timeout=timeout,
+        interval=0.2,
+        what=lambda: f"request {status}, still {body.get('status')!r}: {body}",
+    )
 
 
 def submit_and_verify(api: APIClient, smtp: SmtpListener, *, type: str, email: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,13 +17,14 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import serve
 from dsr.celery import app as celery_app
 from dsr.systems.models import System
 from dsr.workflow.intake import request_create
 from dsr.workflow.models import DataSubjectRequest, Status
 from dsr.workflow.transitions import request_transition
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.server import serve
+from tests.support.waiting import wait_until
 from tests.support.worker import RedisServer, Worker, use_broker
 
 TOKEN = "pat-na1-reliability-token"
@@ -121,15 +121,6 @@ def erasure_in_progress(email: str) -> DataSubjectRequest:
     )
 
 
-def wait_until(predicate: Callable[[], object], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout}s: {what}")
-
-
 def wait_final(request_ids: list, *, timeout: float = 60.0) -> dict[str, str]:
     """Wait until every request is completed or needs action; return id -> status."""
 
@@ -144,7 +135,7 @@ def wait_final(request_ids: list, *, timeout: float = 60.0) -> dict[str, str]:
     wait_until(
         lambda: all(status in FINAL for status in statuses().values()),
         timeout=timeout,
-        what=f"requests final: {statuses()}",
+        what=lambda: f"requests final: {statuses()}",
     )
     return statuses()
 

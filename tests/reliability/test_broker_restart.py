@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.hubspot.fake import FakeHubSpot
 from dsr.workflow.models import ConnectorJob, JobStatus, Status
-from tests.fakes.hubspot import FakeHubSpot
 from tests.reliability.conftest import erasure_in_progress, gdpr_deletes, wait_final
 from tests.support.worker import RedisServer
 

@@ -12,13 +12,14 @@ import psycopg
 import pytest
 from django.db import OperationalError, connection
 
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import Fault
 from dsr.audit.models import AuditEvent
 from dsr.workflow import fanout, transitions
 from dsr.workflow.intake import request_create
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.server import Fault
-from tests.reliability.conftest import erasure_in_progress, gdpr_deletes, wait_final, wait_until
+from tests.reliability.conftest import erasure_in_progress, gdpr_deletes, wait_final
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

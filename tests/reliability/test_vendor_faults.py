@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import Fault
 from dsr.workflow.models import ConnectorJob, JobStatus, Status
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.server import Fault
 from tests.reliability.conftest import erasure_in_progress, gdpr_deletes, wait_final
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

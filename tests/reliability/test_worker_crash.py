@@ -7,11 +7,12 @@ import signal
 
 import pytest
 
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import Fault
 from dsr.audit.models import AuditEvent
 from dsr.workflow.models import ConnectorJob, JobStatus, Status
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.server import Fault
-from tests.reliability.conftest import erasure_in_progress, gdpr_deletes, wait_final, wait_until
+from tests.reliability.conftest import erasure_in_progress, gdpr_deletes, wait_final
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -17,10 +17,10 @@ from django.core import mail
 from django.test import Client
 from rest_framework.test import APIClient
 
+from connectors.mailchimp.fake import FakeMailchimp
 from connectors.testing.server import serve
 from dsr.systems.models import System
 from dsr.workflow.models import DataSubjectRequest, Status
-from tests.fakes.mailchimp import FakeMailchimp
 
 pytestmark = pytest.mark.django_db
 

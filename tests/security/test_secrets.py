@@ -17,6 +17,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import Fault, serve
 from dsr.celery import app as celery_app
 from dsr.identity import crypto
 from dsr.notifications.models import OutboundEmail
@@ -25,8 +27,6 @@ from dsr.workflow.intake import request_create
 from dsr.workflow.jobs import job_run
 from dsr.workflow.models import ConnectorJob, DataSubjectRequest, JobStatus, Status
 from dsr.workflow.transitions import request_transition
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.server import Fault, serve
 from tests.support.worker import RedisServer, use_broker
 
 TOKEN = "pat-na1-0f1e2d3c-secret-token"

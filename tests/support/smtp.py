@@ -7,12 +7,13 @@ import email.policy
 import re
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.support.waiting import wait_until
 
 
 def free_port() -> int:
@@ -78,17 +79,21 @@ class SmtpListener:
 
     def wait_for(self, *, to: str, subject_contains: str, timeout: float = 30.0) -> ReceivedMail:
         """The first message to ``to`` whose subject contains the text; waits up to ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def take() -> ReceivedMail | None:
             with self.lock:
                 for message in self.messages:
                     if to in message.to and subject_contains in message.subject:
                         self.messages.remove(message)
                         return message
-            time.sleep(0.05)
-        with self.lock:
-            seen = [(m.to, m.subject) for m in self.messages]
-        raise AssertionError(f"no e-mail to {to} with {subject_contains!r} within {timeout}s; seen: {seen}")
+            return None
+
+        def seen() -> str:
+            with self.lock:
+                received = [(m.to, m.subject) for m in self.messages]
+            return f"an e-mail to {to} with {subject_contains!r}; seen: {received}"
+
+        return wait_until(take, timeout=timeout, interval=0.05, what=seen)
 
 
 def code_from(message: ReceivedMail) -> str:

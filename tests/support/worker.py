@@ -15,11 +15,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import redis
+
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,14 +48,20 @@ class Worker:
         self.process = subprocess.Popen(
             args, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log()}")
-            if b" ready." in self.log_path.read_bytes()[self._ready_offset :]:
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"worker not ready within {timeout}s:\n{self.log()}")
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"worker exited with {process.returncode}:\n{self.log()}")
+            return b" ready." in self.log_path.read_bytes()[self._ready_offset :]
+
+        wait_until(
+            ready,
+            timeout=timeout,
+            interval=0.2,
+            what=lambda: f"worker ready:\n{self.log()}",
+            error=RuntimeError,
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
@@ -105,13 +112,16 @@ def flush_redis(url: str) -> None:
 
 
 def _wait_group_gone(pgid: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def gone() -> bool:
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
-            return
-        time.sleep(0.05)
+            return True
+        return False
+
+    # Best effort, as before the helper existed: a straggler of a SIGKILLed group is not an error.
+    with contextlib.suppress(AssertionError):
+        wait_until(gone, timeout=timeout, interval=0.05, what=f"process group {pgid} gone")
 
 
 def free_port() -> int:
@@ -158,15 +168,18 @@ class RedisServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
             with contextlib.suppress(redis.ConnectionError):
-                if client.ping():
-                    client.close()
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f"redis-server on port {self.port} did not start")
+                return bool(client.ping())
+            return False
+
+        wait_until(
+            answers, timeout=timeout, interval=0.05, what=f"redis-server on port {self.port} started",
+            error=RuntimeError,
+        )  # fmt: skip
+        client.close()
 
     def stop(self) -> None:
         if self.process is None:

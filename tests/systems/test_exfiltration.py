@@ -16,6 +16,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from connectors.hubspot.fake import FakeHubSpot
+from connectors.testing.server import FakeServer, Fault, serve
 from dsr.audit.models import AuditEvent
 from dsr.identity import crypto
 from dsr.staff import twofactor
@@ -27,8 +29,6 @@ from dsr.workflow.models import ConnectorJob, JobStatus, Status
 from dsr.workflow.transitions import request_transition
 from tests.dashboard.conftest import sign_in_verified
 from tests.factories import RequestFactory
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.server import FakeServer, Fault, serve
 
 pytestmark = pytest.mark.django_db
 
@@ -322,7 +322,8 @@ def test_rotate_keys_reseals_systems_under_the_new_key_and_reports_a_tampered_on
 
 def test_the_hand_off_connectors_work_with_production_s_empty_allow_list(settings) -> None:
     # They send no HTTP request: the outbound policy does not touch them.
-    from tests.tasks.conftest import MANUAL_CONFIG, VENDOR_CONFIG
+    from connectors.manual.tests import MANUAL_CONFIG
+    from connectors.vendor_email.tests import VENDOR_CONFIG
 
     settings.DSR_OUTBOUND_ALLOW_HOSTS = []
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

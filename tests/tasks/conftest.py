@@ -13,15 +13,6 @@ from dsr.workflow.models import ConnectorJob, DataSubjectRequest, RequestType, S
 from dsr.workflow.transitions import request_transition
 from tests.factories import RequestFactory, SystemFactory
 
-MANUAL_CONFIG = {"instructions": "Search the signed paper contracts in archive room 3", "due_days": 7}
-VENDOR_CONFIG = {
-    "processor_name": "Parcel Co",
-    "processor_email": "privacy@parcel.example",
-    "controller_name": "Shop GmbH",
-    "link_valid_days": 14,
-    "due_days": 10,
-}
-
 
 @pytest.fixture(autouse=True)
 def _mail_outbox(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from connectors.manual.tests import MANUAL_CONFIG
 from dsr.audit.models import AuditEvent
 from dsr.exports.download import package_read
 from dsr.staff.services import staff_create
@@ -16,11 +17,10 @@ from dsr.tasks.models import Task, TaskStatus
 from dsr.workflow import jobs
 from dsr.workflow.fanout import request_check_finished, request_finalize
 from dsr.workflow.models import ConnectorJob, JobStatus, RequestType, Status
-from tests.tasks.conftest import MANUAL_CONFIG, StartRequest, make_system
+from tests.support.personas import PERSONAS
+from tests.tasks.conftest import StartRequest, make_system
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = ["anonymous", "viewer", "agent", "approver", "admin"]
 
 
 @pytest.fixture

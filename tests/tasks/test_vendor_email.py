@@ -10,12 +10,13 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from connectors.vendor_email.tests import VENDOR_CONFIG
 from dsr.audit.models import AuditEvent
 from dsr.tasks.models import Task, TaskStatus
 from dsr.tasks.services import vendor_link_token
 from dsr.workflow import jobs
 from dsr.workflow.models import ConnectorJob, JobStatus, RequestType, Status
-from tests.tasks.conftest import VENDOR_CONFIG, StartRequest, make_system
+from tests.tasks.conftest import StartRequest, make_system
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from connectors.testing import (
     LOCAL_FAKES,
     STANDARD,
     ConnectorConformance,
-    FakeBackend,
-    Fault,
+    FakeServerBackend,
     PaginatedSeed,
     SeedRecord,
 )
@@ -23,15 +22,14 @@ from connectors.testing import (
 BAD_KEY = "acme_crm-revoked-key-fedcba9876543210"
 
 
-class AcmeCrmBackend(FakeBackend):
-    def __init__(self, fake: FakeAcmeCrm) -> None:
-        self.fake = fake
+class AcmeCrmBackend(FakeServerBackend[FakeAcmeCrm]):
+    """The kit's view of the fake: the base reads writes, requests and faults from the server."""
 
     def config(self, api_key: str = GOOD_KEY) -> dict[str, Any]:
         # Short timeouts make the kit's timeout fault quick; a small page size makes it page.
         return {
             "api_key": api_key,
-            "base_url": self.fake.url,
+            "base_url": self.server.url,
             "timeout": 0.5,
             "page_size": 2,
             "requests_per_second": 10_000,
@@ -48,27 +46,18 @@ class AcmeCrmBackend(FakeBackend):
 
     def seed(self, records: Sequence[SeedRecord]) -> None:
         for r in records:
-            self.fake.add_contact(
+            self.server.add_contact(
                 email=r.email, first_name=r.first_name, last_name=r.last_name, note=r.marker
             )
 
-    def mutation_count(self) -> int:
-        return self.fake.mutation_count
-
     def records_of(self, email: str) -> list[Mapping[str, Any]]:
-        return self.fake.with_email(email)
-
-    def inject(self, fault: Fault) -> None:
-        self.fake.inject_kit_fault(fault)
+        return self.server.with_email(email)
 
     def seed_paginated(self, pages: int) -> PaginatedSeed:
         markers = tuple(f"KITMARK-PAGED-{i}" for i in range(pages * 2 - 1))  # page_size is 2
         for marker in markers:
-            self.fake.add_contact(email="paged.person@example.com", first_name="Paged", note=marker)
+            self.server.add_contact(email="paged.person@example.com", first_name="Paged", note=marker)
         return PaginatedSeed(subject=Subject.create(email="paged.person@example.com"), markers=markers)
-
-    def request_count(self) -> int:
-        return len(self.fake.requests)
 
 
 @pytest.fixture
