@@ -10,13 +10,14 @@ import pytest
 from django.db import OperationalError
 from django.test import override_settings
 
+from connectors.manual.tests import MANUAL_CONFIG
 from dsr.audit.models import AuditEvent
 from dsr.tasks.models import Task, TaskStatus
 from dsr.workflow import fanout
 from dsr.workflow.models import DataSubjectRequest, Status
 from dsr.workflow.tasks import check_request
 from tests.factories import RequestFactory
-from tests.tasks.conftest import MANUAL_CONFIG, make_system, start_request  # noqa: F401
+from tests.tasks.conftest import make_system, start_request  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

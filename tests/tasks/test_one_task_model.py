@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from connectors.manual.tests import MANUAL_CONFIG
 from dsr.audit.models import AuditEvent
 from dsr.errors import RequestInputError
 from dsr.staff.services import staff_create
@@ -20,7 +21,7 @@ from dsr.workflow.fanout import request_check_finished, request_finalize
 from dsr.workflow.models import ConnectorJob, JobStatus, RequestType, Status
 from tests.dashboard.conftest import make_staff, sign_in_verified
 from tests.factories import RequestFactory
-from tests.tasks.conftest import MANUAL_CONFIG, StartRequest, make_system
+from tests.tasks.conftest import StartRequest, make_system
 
 pytestmark = pytest.mark.django_db
 

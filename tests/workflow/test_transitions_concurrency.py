@@ -18,11 +18,12 @@ import requests
 from django.core.management import call_command
 from django.db import connection
 
+from connectors.manual.tests import MANUAL_CONFIG
 from dsr.staff.services import staff_create
 from dsr.tasks.models import Task
 from dsr.workflow.models import JobStatus, Status
 from dsr.workflow.tasks import check_request
-from tests.tasks.conftest import MANUAL_CONFIG, make_system, start_request  # noqa: F401
+from tests.tasks.conftest import make_system, start_request  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
