@@ -84,7 +84,8 @@ def available() -> dict[str, type[Connector]]:
         if problems:
             errors.extend(f"{name} ({path}): {p}" for p in problems)
             continue
-        assert isinstance(cls, type) and issubclass(cls, Connector)
+        assert isinstance(cls, type)
+        assert issubclass(cls, Connector)
         if cls.key != name:
             errors.append(f"{name} ({path}): registered as {name!r} but its key is {cls.key!r}")
             continue

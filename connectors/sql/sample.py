@@ -107,7 +107,7 @@ def drop_sample_schema(engine: sa.Engine) -> None:
 
 def _at(day: int) -> dt.datetime:
     # Naive UTC: MySQL DATETIME and SQLite cannot store a zone, so every backend gets the same value.
-    return dt.datetime(2024, 1, 1, 9, 30) + dt.timedelta(days=day)
+    return dt.datetime(2024, 1, 1, 9, 30) + dt.timedelta(days=day)  # noqa: DTZ001 - naive UTC, see above
 
 
 _CUSTOMERS: list[dict[str, Any]] = [

@@ -47,7 +47,8 @@ def keys_rotate(*, batch_size: int = 500) -> RotationReport:
     for model, fields in encrypted_fields():
         table = quote(model._meta.db_table)
         pk = model._meta.pk
-        assert pk is not None and pk.column is not None
+        assert pk is not None
+        assert pk.column is not None
         pk_column = quote(pk.column)
         names = [name for name, _ in fields]
         columns = [column for _, column in fields]

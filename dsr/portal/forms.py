@@ -32,7 +32,8 @@ class JurisdictionForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         country, state = self.fields["country"], self.fields["state"]
-        assert isinstance(country, forms.ChoiceField) and isinstance(state, forms.ChoiceField)
+        assert isinstance(country, forms.ChoiceField)
+        assert isinstance(state, forms.ChoiceField)
         country.choices = [("", _("Choose a country")), *country_choices()]
         state.choices = [("", _("Choose a state")), *state_choices()]
 

@@ -326,7 +326,8 @@ def task_complete(
             return task
         if request.status not in _OPEN_REQUEST:
             raise RequestInputError({"task": _("The request is closed; its tasks cannot be completed.")})
-        assert task.job is not None and task.system is not None  # every hand-off has both
+        assert task.job is not None
+        assert task.system is not None
         if task.action == Action.ACCESS:
             if upload is None:
                 raise RequestInputError({"file": _("Upload the data found, as a JSON or CSV file.")})

@@ -1,6 +1,6 @@
 """Data minimisation of our own records (GDPR Art. 5(1)(c) and (e); 11 CCR §7101).
 
-Three purges, run together by the periodic task ``dsr.identity.tasks.purge_personal_data``:
+Three purges, run together by the periodic task ``purge_personal_data`` (dsr/workflow/tasks.py):
 
 1. ``challenges_purge``: verification challenges once they cannot matter any more (used, or their
    request no longer waits for that code). Codes are stored as HMACs and erased on use already;

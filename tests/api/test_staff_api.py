@@ -327,7 +327,8 @@ def test_a_huge_limit_returns_at_most_the_page_size_cap(staff_client):
     assert response.status_code == 200
     body = response.json()
     assert (body["count"], len(body["results"])) == (105, 100)
-    assert body["next"] is not None and "limit=100" in body["next"]
+    assert body["next"] is not None
+    assert "limit=100" in body["next"]
 
 
 def test_the_task_list_caps_its_page_size_too(staff_client):
@@ -629,7 +630,8 @@ def test_a_token_is_stored_only_as_a_hash():
     call_command("create_staff", "alice", "--role", "agent", "--token", stdout=out)
     token = out.getvalue().split("token: ")[1].split()[0]
     (row,) = AuthToken.objects.values_list("digest", "token_key")
-    assert token not in row and row[1] == token[:15]
+    assert token not in row
+    assert row[1] == token[:15]
     assert AuditEvent.objects.filter(action="staff.token_created").count() == 1
     assert token not in str(list(AuditEvent.objects.values_list("data", flat=True)))
 
@@ -656,7 +658,8 @@ def test_tokens_list_shows_prefixes_and_revoke_ends_a_token(api):
     listing = io.StringIO()
     call_command("tokens", "list", stdout=listing)
     lines = listing.getvalue().splitlines()
-    assert len(lines) == 2 and token not in listing.getvalue()
+    assert len(lines) == 2
+    assert token not in listing.getvalue()
     assert any(line.startswith(f"{token[:15]}  alice  issued ") for line in lines)
     out = io.StringIO()
     call_command("tokens", "revoke", token[:15], stdout=out)

@@ -27,7 +27,7 @@ def three_events() -> list[AuditEvent]:
             actor="staff:alice",
             action="request.approved",
             request_id=request_id,
-            data={"from": "awaiting_approval", "to": "in_progress", "at": datetime(2026, 1, 2, 3, 4, 5)},
+            data={"from": "awaiting_approval", "to": "in_progress", "at": datetime(2026, 1, 2, 3, 4, 5)},  # noqa: DTZ001 - any JSON-able value
         ),
         audit_record(actor="worker", action="request.completed", request_id=request_id, data={"jobs": {}}),
     ]

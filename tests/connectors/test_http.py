@@ -160,7 +160,8 @@ def test_429_with_retry_after_http_date(server: FakeServer, client: HttpClient) 
     server.inject(Fault.rate_limited(when))
     with pytest.raises(RateLimited) as info:
         client.get("/items/1")
-    assert info.value.retry_after is not None and 25 <= info.value.retry_after <= 31
+    assert info.value.retry_after is not None
+    assert 25 <= info.value.retry_after <= 31
 
 
 def test_429_without_header_uses_the_vendor_hook(server: FakeServer) -> None:
@@ -216,7 +217,8 @@ def test_other_4xx_is_permanent_with_scrubbed_vendor_message(client: HttpClient)
     with pytest.raises(PermanentError) as info:
         client.get("/bad-request")
     message = str(info.value)
-    assert "invalid key" in message and "400" in message
+    assert "invalid key" in message
+    assert "400" in message
     assert TOKEN not in message
     assert "jane.doe@example.com" not in message
 
@@ -273,7 +275,7 @@ def test_base_url_validation() -> None:
     assert validate_base_url("https://api.hubapi.com/") == "https://api.hubapi.com"
     assert validate_base_url("http://127.0.0.1:8080/3.0") == "http://127.0.0.1:8080/3.0"
     for bad in ["http://api.hubapi.com", "https://user:pw@x.com", "https://x.com/?a=1", "file:///etc", "x"]:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError):  # noqa: PT011 - each bad URL has its own message
             validate_base_url(bad)
     with pytest.raises(PermanentError):
         HttpClient("not a url", vendor="x", policy=LOCAL_POLICY)
@@ -320,7 +322,8 @@ def test_parse_retry_after() -> None:
 
 def test_scrub() -> None:
     text = scrub("token abc123 leaked for Jane.Doe+x@Example.com " + "y" * 500, ["abc123"])
-    assert "abc123" not in text and "Example.com" not in text
+    assert "abc123" not in text
+    assert "Example.com" not in text
     assert len(text) <= 300
 
 
@@ -386,5 +389,6 @@ def test_client_takes_tokens_and_a_429_pauses_the_key(server: FakeServer) -> Non
         assert limiter.paused_for("acme:acct1") > 25
         with pytest.raises(RateLimited) as info:  # every user of the key now waits, without a request
             c.get("/v1/items/1")
-        assert info.value.retry_after is not None and info.value.retry_after > 25
+        assert info.value.retry_after is not None
+        assert info.value.retry_after > 25
     assert len(server.requests) == 2

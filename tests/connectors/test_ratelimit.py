@@ -78,7 +78,8 @@ def test_acquire_raises_rate_limited_instead_of_sleeping_long(limiter: RateLimit
     with pytest.raises(RateLimited) as info:
         limiter.acquire("k", Rate(per_second=10, burst=10), max_wait=0.2)
     assert time.monotonic() - started < 0.5
-    assert info.value.retry_after is not None and info.value.retry_after > 29
+    assert info.value.retry_after is not None
+    assert info.value.retry_after > 29
     with pytest.raises(RateLimited):
         limiter.wait_if_paused("k", max_wait=1)
 
@@ -143,15 +144,16 @@ def test_redis_down_is_transient_not_a_bypass() -> None:
 
 def test_account_key_hides_the_credential() -> None:
     key = account_key("hubspot", "pat-na1-secret")
-    assert key.startswith("hubspot:") and "secret" not in key
+    assert key.startswith("hubspot:")
+    assert "secret" not in key
     assert key == account_key("hubspot", "pat-na1-secret") != account_key("hubspot", "other")
 
 
 def test_rate_validation() -> None:
     assert Rate.per(100, 10) == Rate(per_second=10.0, burst=100)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="per_second > 0"):
         Rate(per_second=0, burst=1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="burst >= 1"):
         Rate(per_second=1, burst=0)
 
 

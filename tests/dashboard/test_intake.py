@@ -261,7 +261,8 @@ def test_the_dashboard_bundle_explains_the_failure_without_identity_or_secrets(
     )
     assert job["detail"] == {"notes": "contact [redacted], also [email]"}
     assert bundle["settings"]["DSR_JOB_MAX_ATTEMPTS"] == 6
-    assert bundle["app"]["version"] and bundle["app"]["django"].startswith("5.2")
+    assert bundle["app"]["version"]
+    assert bundle["app"]["django"].startswith("5.2")
     failed = [e for e in bundle["events"] if e["action"] == "job.failed"]
     assert failed == [
         {

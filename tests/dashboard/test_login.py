@@ -44,7 +44,9 @@ def test_the_first_sign_in_shows_a_qr_code_and_the_secret_and_enrols_with_the_fi
     assert f'<code id="totp-secret">{secret}</code>' in page
     assert "otpauth://totp/DSR%20Hub%3Aviewer-user?secret=" + secret in page
     qr = page.split('<figure id="totp-qr" style="margin:0 0 .75rem">')[1].split("</figure>")[0]
-    assert qr.startswith("<svg") and "<title>QR code</title>" in qr and "<script" not in qr
+    assert qr.startswith("<svg")
+    assert "<title>QR code</title>" in qr
+    assert "<script" not in qr
     done = client.post("/dashboard/login/code/", {"code": totp.code_at(secret, time.time())})
     assert TotpDevice.objects.get(user=user).confirmed is True
     # The backup codes are shown once, right after enrolment.
@@ -78,7 +80,8 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer():
     wrong = _password_step(Client(), "agent-user", "wrong password").content.decode()
     unknown = _password_step(Client(), "nobody", "wrong password").content.decode()
     message = "The username or password is not right."
-    assert message in wrong and message in unknown
+    assert message in wrong
+    assert message in unknown
     assert "too many" not in wrong.lower()  # one wrong password is not "too many attempts"
 
 

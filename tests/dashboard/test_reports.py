@@ -83,7 +83,8 @@ def test_the_ccpa_csv_has_a_column_per_denial_reason():
 def test_the_html_snippet_is_a_self_contained_table_that_says_its_scope():
     _ccpa("erasure", Status.COMPLETED, days=3)
     snippet = reports.ccpa_snippet(rows=reports.ccpa_metrics(year=2025), year=2025, scope="ccpa")
-    assert snippet.startswith('<table class="ccpa-metrics">') and snippet.endswith("</table>")
+    assert snippet.startswith('<table class="ccpa-metrics">')
+    assert snippet.endswith("</table>")
     assert "Privacy requests received in 2025 (from California consumers)" in snippet
     assert (
         '<th scope="row">Requests to delete</th><td>1</td><td>1</td><td>0</td><td>3.0</td><td>3.0</td>'
@@ -129,4 +130,6 @@ def test_requests_per_month_split_by_type_and_outcome():
 def test_chart_labels_are_escaped():
     svg = charts.stacked_bars(title="<script>", labels=["a&b"], series=[("x<y", [2])])
     assert "<script>" not in svg
-    assert "&lt;script&gt;" in svg and "a&amp;b" in svg and "x&lt;y (2)" in svg
+    assert "&lt;script&gt;" in svg
+    assert "a&amp;b" in svg
+    assert "x&lt;y (2)" in svg

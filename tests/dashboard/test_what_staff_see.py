@@ -138,13 +138,15 @@ def test_the_job_status_refreshes_from_a_json_endpoint_only_while_work_runs(dash
     ConnectorJob.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, records_found=4)
     assert client.get(f"/dashboard/requests/{request.pk}/jobs.json").json()["live"] is False
     page = client.get(f"/dashboard/requests/{request.pk}/").content.decode()
-    assert "data-poll-url" not in page and "jobs.js" not in page
+    assert "data-poll-url" not in page
+    assert "jobs.js" not in page
 
 
 def test_the_jobs_endpoint_is_for_staff_only(dashboard_client):
     request = RequestFactory(status=Status.IN_PROGRESS)
     response = dashboard_client("anonymous").get(f"/dashboard/requests/{request.pk}/jobs.json")
-    assert response.status_code == 302 and "/dashboard/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/dashboard/login/" in response["Location"]
 
 
 def test_the_audit_view_shows_event_data_as_key_value_pairs(dashboard_client):
@@ -152,7 +154,8 @@ def test_the_audit_view_shows_event_data_as_key_value_pairs(dashboard_client):
         actor="worker", action="job.succeeded", data={"job": 7, "systems": ["crm", "shop"], "dry_run": False}
     )
     page = dashboard_client("approver").get("/dashboard/audit/?action=job.").content.decode()
-    assert "{&#x27;" not in page and "{'" not in page
+    assert "{&#x27;" not in page
+    assert "{'" not in page
     row = page.split("<code>job.succeeded</code>")[1].split("</tr>")[0]
     assert (
         '<dl class="kv"><dt>job</dt><dd>7</dd><dt>dry run</dt><dd>no</dd>'

@@ -167,7 +167,7 @@ def test_every_form_that_posts_carries_a_csrf_token():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "path, data",
+    ("path", "data"),
     [
         ("/rights/DE/access/", {"email": "csrf@example.com", "jurisdiction": "DE"}),
         ("/dashboard/login/", {"username": "someone", "password": "x"}),

@@ -18,10 +18,10 @@ from dsr.audit.models import AuditEvent
 from dsr.identity.blind_index import email_blind_index
 from dsr.identity.models import Purpose, VerificationChallenge
 from dsr.identity.services import challenge_check, challenge_issue
-from dsr.identity.tasks import purge_personal_data
 from dsr.workflow.intake import request_create
 from dsr.workflow.models import AuthorizedAgent, DataSubjectRequest, Status
 from dsr.workflow.retention import challenges_purge
+from dsr.workflow.tasks import purge_personal_data
 from dsr.workflow.transitions import request_transition
 
 pytestmark = pytest.mark.django_db

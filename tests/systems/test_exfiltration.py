@@ -135,7 +135,8 @@ def test_a_hubspot_base_url_at_a_loopback_listener_is_refused_by_apply_systems(
         f"(system 'crm'): hubspot: refused a request to 127.0.0.1: not a host this connector may call "
         f"({HUBSPOT_HOSTS}); an operator can allow it with DSR_OUTBOUND_ALLOW_HOSTS"
     )
-    assert System.objects.count() == 0 and listener.requests == []
+    assert System.objects.count() == 0
+    assert listener.requests == []
 
 
 def test_a_hubspot_base_url_at_a_loopback_listener_fails_the_job_without_the_allow_setting(
@@ -192,7 +193,8 @@ def test_changing_only_config_base_url_with_sql_fails_the_job_closed(tmp_path, h
     with pytest.raises(CommandError) as info:
         call_command("connectors", "check", "crm")
     assert str(info.value) == f"failed: crm (hubspot): crm: {TAMPERED_MESSAGE}"
-    assert listener.requests == [] and hubspot.requests == []
+    assert listener.requests == []
+    assert hubspot.requests == []
 
 
 def test_moving_a_sealed_secret_to_another_row_does_not_open_it(tmp_path, hubspot) -> None:
@@ -213,7 +215,8 @@ def test_applying_the_file_again_reseals_a_tampered_system(tmp_path, hubspot, li
     System.objects.filter(key="crm").update(config={"base_url": listener.url})  # bypasses the service
     assert apply(tmp_path, config) == "created: -\nupdated: crm\nunchanged: -\n"
     call_command("connectors", "check", "crm", stdout=io.StringIO())
-    assert listener.requests == [] and len(hubspot.requests) == 1
+    assert listener.requests == []
+    assert len(hubspot.requests) == 1
 
 
 def test_the_migration_seals_rows_written_before_it(hubspot) -> None:
@@ -251,7 +254,8 @@ def test_every_change_from_a_systems_file_is_audited_with_the_fields_and_never_t
     )
     assert (updated.action, updated.data["changed"]) == ("system.updated", ["config", "secrets"])
     everything = json.dumps(list(AuditEvent.objects.values_list("data", flat=True)))
-    assert TOKEN not in everything and "pat-na1-rotated" not in everything
+    assert TOKEN not in everything
+    assert "pat-na1-rotated" not in everything
 
 
 def _admin_form(**fields: str) -> dict[str, str]:
@@ -315,7 +319,8 @@ def test_rotate_keys_reseals_systems_under_the_new_key_and_reports_a_tampered_on
     with connection.cursor() as cursor:
         cursor.execute("SELECT key, secrets FROM systems_system ORDER BY key")
         key_ids = {key: crypto.key_id_of(secrets) for key, secrets in cursor.fetchall()}
-    assert key_ids["crm"] == "k2" and key_ids["evil"] != "k2"
+    assert key_ids["crm"] == "k2"
+    assert key_ids["evil"] != "k2"
     settings.DSR_ENCRYPTION_KEYS = settings.DSR_ENCRYPTION_KEYS.split(",")[0]
     assert json.loads(System.objects.get(pk=good.pk).secrets) == {"access_token": TOKEN}
 

@@ -18,7 +18,7 @@ from tests.factories import RequestFactory, SystemFactory
 def _mail_outbox(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
-    yield
+    return
 
 
 def make_system(key: str, connector: str, config: dict[str, Any]) -> System:

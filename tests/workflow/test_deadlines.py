@@ -265,14 +265,14 @@ def test_received_at_in_any_timezone_is_accepted_and_stored_in_utc() -> None:
 
 def test_a_naive_received_at_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        schedule_for(jurisdiction="DE", request_type="access", received_at=datetime(2026, 12, 28, 12, 0))
+        schedule_for(jurisdiction="DE", request_type="access", received_at=datetime(2026, 12, 28, 12, 0))  # noqa: DTZ001 - naive on purpose
 
 
 def test_a_naive_extended_at_is_refused() -> None:
     schedule = gdpr_access(at(2026, 12, 28, tz=BERLIN))
 
     with pytest.raises(ValueError, match="timezone-aware"):
-        extend(schedule=schedule, extended_at=datetime(2027, 1, 10, 12, 0))
+        extend(schedule=schedule, extended_at=datetime(2027, 1, 10, 12, 0))  # noqa: DTZ001 - naive on purpose
 
 
 # --- CCPA: 10 business days to confirm, 45 calendar days to respond, +45 once -------------------

@@ -66,7 +66,9 @@ def test_a_job_is_claimed_by_exactly_one_worker(scripted_connector) -> None:
     job = by_key["crm"]
     first = jobs.job_claim(job_id=job.pk)
     second = jobs.job_claim(job_id=job.pk)
-    assert first is not None and first.status == JobStatus.RUNNING and first.attempts == 1
+    assert first is not None
+    assert first.status == JobStatus.RUNNING
+    assert first.attempts == 1
     assert second is None
 
 
@@ -321,7 +323,8 @@ def test_a_correction_job_on_an_opt_out_connector_fails_instead_of_erasing(scrip
     ConnectorJob.objects.filter(pk=by_key["mail"].pk).update(action="correct")
     jobs.job_run(job_id=by_key["mail"].pk)
     job = ConnectorJob.objects.get(pk=by_key["mail"].pk)
-    assert job.status == JobStatus.FAILED and "cannot apply correct" in job.error
+    assert job.status == JobStatus.FAILED
+    assert "cannot apply correct" in job.error
     assert scripted_connector.calls == []
 
 
@@ -351,6 +354,8 @@ def test_a_completed_opt_out_says_opted_out_not_erased(scripted_connector, mailo
     email_send_status(request=request, kind="completed")
     [mail] = mailoutbox
     assert "- Mail: 2 records opted out" in mail.body
-    assert "erased" not in mail.body and "erased" not in mail.alternatives[0][0]
+    assert "erased" not in mail.body
+    assert "erased" not in mail.alternatives[0][0]
     [entry] = request_timeline(request=request)
-    assert entry.state == "done" and entry.text.startswith("Opted out on ")
+    assert entry.state == "done"
+    assert entry.text.startswith("Opted out on ")

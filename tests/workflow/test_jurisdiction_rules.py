@@ -219,11 +219,13 @@ def test_each_law_records_its_agent_and_opt_out_signal_rules_as_data(law: Law) -
     if law.agent_rights is None:
         assert regime.agents is None
     else:
-        assert regime.agents is not None and regime.agents.rights == law.agent_rights
+        assert regime.agents is not None
+        assert regime.agents.rights == law.agent_rights
         assert regime.agents.citation
     if law.code.startswith("US-"):
         signals = regime.opt_out_signals
-        assert signals is not None and signals.citation
+        assert signals is not None
+        assert signals.citation
         assert signals.required is (law.signals_from is not None)
         assert signals.required_from == law.signals_from
 
@@ -411,4 +413,5 @@ def test_the_california_calendar_counts_state_holidays_and_leaves_out_commemorat
     assert days_2028[date(2028, 3, 31)] == "Cesar Chavez Day"
     assert days_2028[date(2028, 11, 24)] == "Day After Thanksgiving"
     assert date(2028, 2, 15) not in days_2028  # Susan B. Anthony Day: excluded in the YAML
-    assert calendar.fallback is not None and calendar.fallback.key == "us-federal"
+    assert calendar.fallback is not None
+    assert calendar.fallback.key == "us-federal"

@@ -66,7 +66,8 @@ def test_a_test_erasure_leaves_every_row_reports_what_it_would_erase_and_emails_
     job = ConnectorJob.objects.get(request=request)
     assert job.status == JobStatus.SUCCEEDED
     assert job.detail["dry_run"] is True
-    assert job.records_found is not None and job.records_found > 0
+    assert job.records_found is not None
+    assert job.records_found > 0
     assert job.records_erased == job.records_found - (job.records_retained or 0) > 0
     assert "dry run: nothing was changed" in job.detail["notes"]
     assert snapshot(warehouse) == before  # every row is still there, unmasked

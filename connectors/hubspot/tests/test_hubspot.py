@@ -50,7 +50,8 @@ def test_explicit_properties(hubspot_backend: HubSpotBackend, hubspot_fake: Fake
     config = hubspot_backend.config(properties=["firstname"])
     with HubSpotConnector(config, outbound_allow=LOCAL_FAKES) as connector:
         records = list(connector.access(STANDARD.target))
-    assert records and all("company" not in r.data["properties"] for r in records)
+    assert records
+    assert all("company" not in r.data["properties"] for r in records)
     assert not hubspot_fake.requests_to("GET", r"/crm/v3/properties/contacts")
 
 
@@ -61,8 +62,10 @@ def test_erase_deletes_by_object_id_never_by_email(
     with hubspot_backend.make_connector() as connector:
         result = connector.erase(STANDARD.target)
         absent = connector.erase(STANDARD.absent)
-    assert isinstance(result, ErasureResult) and result.erased == 2
-    assert isinstance(absent, ErasureResult) and absent.found == 0
+    assert isinstance(result, ErasureResult)
+    assert result.erased == 2
+    assert isinstance(absent, ErasureResult)
+    assert absent.found == 0
     deletes = hubspot_fake.requests_to("POST", r"/gdpr-delete$")
     assert len(deletes) == 2
     assert all(set(d.json()) == {"objectId"} and d.json()["objectId"].isdigit() for d in deletes)
@@ -90,8 +93,10 @@ def test_search_lag_makes_second_erase_harmless() -> None:
         with backend.make_connector() as connector:
             first = connector.erase(STANDARD.target)
             second = connector.erase(STANDARD.target)  # search still shows the deleted contacts
-        assert isinstance(first, ErasureResult) and first.erased == 2
-        assert isinstance(second, ErasureResult) and second.erased == 0
+        assert isinstance(first, ErasureResult)
+        assert first.erased == 2
+        assert isinstance(second, ErasureResult)
+        assert second.erased == 0
         assert fake.contacts_with_email(STANDARD.target.email) == []
 
 

@@ -40,7 +40,8 @@ def test_errors_are_json_api(fake: FakeKlaviyo) -> None:
     response = httpx.get(f"{fake.url}/api/profiles", headers={"revision": "2024-10-15"})
     assert response.status_code == 401
     (error,) = response.json()["errors"]
-    assert set(error) >= {"id", "code", "title", "detail"} and error["code"] == "not_authenticated"
+    assert set(error) >= {"id", "code", "title", "detail"}
+    assert error["code"] == "not_authenticated"
 
 
 def test_revision_header_is_required(fake: FakeKlaviyo) -> None:
@@ -55,12 +56,16 @@ def test_profiles_collection_has_the_documented_shape(fake: FakeKlaviyo, client:
     first = client.get("/api/profiles", params={"filter": 'equals(email,"pat@example.com")', "page[size]": 2})
     assert first.headers["content-type"] == "application/vnd.api+json"
     body = first.json()
-    assert body["links"]["self"] and body["links"]["next"].startswith(fake.url)
+    assert body["links"]["self"]
+    assert body["links"]["next"].startswith(fake.url)
     for resource in body["data"]:  # GetProfileResponseCollectionCompoundDocument (required keys)
-        assert resource["type"] == "profile" and resource["id"] and resource["links"]["self"]
+        assert resource["type"] == "profile"
+        assert resource["id"]
+        assert resource["links"]["self"]
         assert resource["attributes"]["email"] == "Pat@Example.com"
     second = client.get(body["links"]["next"]).json()
-    assert len(second["data"]) == 1 and second["links"]["next"] is None
+    assert len(second["data"]) == 1
+    assert second["links"]["next"] is None
 
 
 def test_invalid_filter_and_page_size_are_400(client: httpx.Client) -> None:
@@ -75,7 +80,8 @@ def test_deletion_job_is_202_without_body_and_runs_later(fake: FakeKlaviyo, clie
     response = client.post(
         "/api/data-privacy-deletion-jobs", json=job({"email": "del@example.com"}), headers=JSONAPI
     )
-    assert response.status_code == 202 and response.content == b""
+    assert response.status_code == 202
+    assert response.content == b""
     assert len(fake.profiles) == 3
     fake.advance()
     assert len(fake.profiles) == 3

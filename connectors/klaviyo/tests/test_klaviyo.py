@@ -31,14 +31,16 @@ def test_handle_then_poll_then_completion_with_exactly_one_vendor_job(
         handle = connector.erase(STANDARD.target)
     assert isinstance(handle, JobHandle), "erase must return the handle before the job completes"
     assert handle.poll_after == 300.0
-    assert len(fake.jobs) == 1 and fake.pending_jobs == fake.jobs
+    assert len(fake.jobs) == 1
+    assert fake.pending_jobs == fake.jobs
     assert (fake.jobs[0].kind, fake.jobs[0].value) == ("email", "jane.doe@example.com")
     assert len(fake.profiles) == 6, "nothing is deleted until the vendor runs the job"
     assert "@" not in json.dumps(handle.to_dict()), "the stored handle carries profile ids, not the email"
 
     with backend_.make_connector() as worker:  # still running: the same handle comes back
         again = worker.poll(roundtrip(handle))
-    assert isinstance(again, JobHandle) and again.id == handle.id
+    assert isinstance(again, JobHandle)
+    assert again.id == handle.id
 
     fake.advance()
     fake.advance()  # the vendor finishes the job
@@ -46,9 +48,11 @@ def test_handle_then_poll_then_completion_with_exactly_one_vendor_job(
         result = worker.poll(roundtrip(again))
     assert isinstance(result, ErasureResult)
     assert (result.found, result.erased, result.method) == (2, 2, ErasureMethod.DELETED)
-    assert dict(result.per_category) == {"profile": 2} and not result.dry_run
+    assert dict(result.per_category) == {"profile": 2}
+    assert not result.dry_run
     assert "Deleted Profiles" in result.notes
-    assert len(fake.jobs) == 1 and fake.mutation_count == 1
+    assert len(fake.jobs) == 1
+    assert fake.mutation_count == 1
     assert sorted(p["email"] for p in fake.deleted_profiles) == [
         "Jane.Doe@Example.COM",
         "jane.doe@example.com",
@@ -96,9 +100,11 @@ def test_dry_run_submits_no_job(fake: FakeKlaviyo, backend_: KlaviyoBackend) -> 
     fake.add_profile("jane.doe@example.com")
     with backend_.make_connector(dry_run=True) as connector:
         result = connector.erase(STANDARD.target)
-    assert isinstance(result, ErasureResult) and result.dry_run
+    assert isinstance(result, ErasureResult)
+    assert result.dry_run
     assert result.method == ErasureMethod.QUEUED_AT_VENDOR
-    assert fake.jobs == [] and fake.mutation_count == 0
+    assert fake.jobs == []
+    assert fake.mutation_count == 0
 
 
 def test_a_job_that_never_completes_fails_permanently_after_max_age(

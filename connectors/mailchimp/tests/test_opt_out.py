@@ -67,7 +67,8 @@ def test_opt_out_unsubscribes_every_membership_including_the_other_case_and_neve
     assert len(patches) == 2
     assert {r.path.rsplit("/", 1)[1] for r in patches} == {subscriber_hash(STANDARD.target.email)}
     assert all(r.json() == {"status": "unsubscribed"} for r in patches)
-    assert not mailchimp_fake.requests_to("POST", r".") and not mailchimp_fake.requests_to("DELETE", r".")
+    assert not mailchimp_fake.requests_to("POST", r".")
+    assert not mailchimp_fake.requests_to("DELETE", r".")
 
 
 def test_access_after_opt_out_shows_the_member_as_unsubscribed(
@@ -162,7 +163,8 @@ def test_the_fake_accepts_mailchimps_member_statuses(
         json={"status": status},
         auth=("any", GOOD_KEY),
     )
-    assert response.status_code == 200 and response.json()["status"] == status
+    assert response.status_code == 200
+    assert response.json()["status"] == status
 
 
 def test_the_fake_refuses_an_unknown_status_like_mailchimp(

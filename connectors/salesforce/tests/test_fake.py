@@ -58,7 +58,9 @@ def test_query_pages_carry_limit_info(fake: FakeSalesforce, client: httpx.Client
     assert body["records"][0]["attributes"]["type"] == "Contact"
     assert first.headers["Sforce-Limit-Info"] == "api-usage=1/15000"
     rest = client.get(body["nextRecordsUrl"]).json()
-    assert rest["done"] is True and "nextRecordsUrl" not in rest and len(rest["records"]) == 1
+    assert rest["done"] is True
+    assert "nextRecordsUrl" not in rest
+    assert len(rest["records"]) == 1
 
 
 def test_composite_delete_results_in_order_and_limits(fake: FakeSalesforce, client: httpx.Client) -> None:
@@ -69,7 +71,8 @@ def test_composite_delete_results_in_order_and_limits(fake: FakeSalesforce, clie
     assert results[0] == {"id": live, "success": True, "errors": []}
     assert [r["errors"][0]["statusCode"] for r in results[1:]] == ["ENTITY_IS_DELETED", "MALFORMED_ID"]
     too_many = client.delete(DELETE, params={"ids": ",".join([live] * 201)})
-    assert too_many.status_code == 400 and too_many.json()[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+    assert too_many.status_code == 400
+    assert too_many.json()[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
 
 
 def test_all_or_none_rolls_back(fake: FakeSalesforce, client: httpx.Client) -> None:

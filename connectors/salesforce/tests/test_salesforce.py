@@ -127,7 +127,8 @@ def test_deleted_records_go_to_the_recycle_bin(fake: FakeSalesforce, sf: Salesfo
     contact = fake.add("Contact", Email="bin@example.com", LastName="Bin")
     result = sf.erase(Subject.create(email="bin@example.com"))
     assert isinstance(result, ErasureResult)
-    assert "Recycle Bin" in result.notes and "15 days" in result.notes
+    assert "Recycle Bin" in result.notes
+    assert "15 days" in result.notes
     assert [r.id for r in fake.recycle_bin()] == [contact]
 
 
@@ -190,7 +191,8 @@ def test_objects_marked_keep_are_reported_but_not_deleted(fake: FakeSalesforce) 
         subject = Subject.create(email="case.person@example.com")
         assert {r.record_id for r in connector.access(subject)} == {case, contact}
         result = connector.erase(subject)
-    assert isinstance(result, ErasureResult) and result.erased == 1
+    assert isinstance(result, ErasureResult)
+    assert result.erased == 1
     assert [r.id for r in fake.live()] == [case]
 
 

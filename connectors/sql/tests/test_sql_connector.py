@@ -177,7 +177,7 @@ def test_erase_deletes_customers_masks_orders_and_retains_invoices(
             "amount": Decimal(amount),
             "shipping_address": "[erased]",
             "email": token("jane.doe@example.com"),  # both spellings give the same token
-            "placed_at": dt.datetime(2024, 1, 1, 0, 0),
+            "placed_at": dt.datetime(2024, 1, 1, 0, 0),  # noqa: DTZ001 - naive, as the sample stores it
         }
         for order_id, item, amount in [
             (101, "Reading lamp", "49.90"),
@@ -274,7 +274,7 @@ def test_masking_the_root_table_replaces_every_match_column_and_is_idempotent(
             "full_name": "[erased]",
             "phone": None,
             "city": "Berlin",
-            "created_at": dt.datetime(2024, 1, 1),
+            "created_at": dt.datetime(2024, 1, 1),  # noqa: DTZ001 - naive, as the sample stores it
         },
         {
             "id": 2,
@@ -282,7 +282,7 @@ def test_masking_the_root_table_replaces_every_match_column_and_is_idempotent(
             "full_name": "[erased]",
             "phone": None,
             "city": "Hamburg",
-            "created_at": dt.datetime(2024, 1, 1),
+            "created_at": dt.datetime(2024, 1, 1),  # noqa: DTZ001 - naive, as the sample stores it
         },
     ]
 

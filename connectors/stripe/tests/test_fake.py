@@ -44,7 +44,8 @@ def test_list_email_filter_is_case_sensitive_and_paged(fake: FakeStripe, client:
     assert (page["object"], page["url"], page["has_more"]) == ("list", "/v1/customers", True)
     assert [c["id"] for c in page["data"]] == [ids[2], ids[1]]  # newest first
     rest = client.get("/v1/customers", params={"email": "a@example.com", "starting_after": ids[1]}).json()
-    assert [c["id"] for c in rest["data"]] == [ids[0]] and rest["has_more"] is False
+    assert [c["id"] for c in rest["data"]] == [ids[0]]
+    assert rest["has_more"] is False
 
 
 def test_limit_out_of_range_is_a_parameter_error(client: httpx.Client) -> None:
@@ -59,10 +60,12 @@ def test_search_is_case_insensitive_and_returns_a_search_result(
     fake.add_customer("Mixed@Example.com")
     fake.add_customer("mixed+x@example.com")
     body = client.get("/v1/customers/search", params={"query": "email:'mixed@example.com'"}).json()
-    assert body["object"] == "search_result" and body["next_page"] is None
+    assert body["object"] == "search_result"
+    assert body["next_page"] is None
     assert [c["email"] for c in body["data"]] == ["Mixed@Example.com"]
     bad = client.get("/v1/customers/search", params={"query": "name~'x'"})
-    assert bad.status_code == 400 and bad.json()["error"]["param"] == "query"
+    assert bad.status_code == 400
+    assert bad.json()["error"]["param"] == "query"
 
 
 def test_delete_then_retrieve_gives_a_stub_and_a_second_delete_404s(
@@ -80,7 +83,8 @@ def test_delete_then_retrieve_gives_a_stub_and_a_second_delete_404s(
         "deleted": True,
     }
     again = client.delete(f"/v1/customers/{customer}")
-    assert again.status_code == 404 and again.json()["error"]["code"] == "resource_missing"
+    assert again.status_code == 404
+    assert again.json()["error"]["code"] == "resource_missing"
 
 
 def test_json_bodies_are_refused(fake: FakeStripe, client: httpx.Client) -> None:

@@ -59,7 +59,8 @@ def test_stale_search_hit_of_a_deleted_customer_is_ignored(backend_: StripeBacke
         lagging.reindex()
         with backend.make_connector() as stripe:
             result = stripe.erase(JANE)
-            assert isinstance(result, ErasureResult) and result.erased == 1
+            assert isinstance(result, ErasureResult)
+            assert result.erased == 1
             # The index still lists the deleted customer; the consistent re-read drops it.
             assert any(c["id"] == upper for c in lagging._search_index.values())
             assert list(stripe.access(JANE)) == []
@@ -124,8 +125,11 @@ def test_dry_run_reports_without_deleting(fake: FakeStripe, backend_: StripeBack
     fake.add_customer("jane.doe@example.com")
     with backend_.make_connector(dry_run=True) as stripe:
         result = stripe.erase(JANE)
-    assert isinstance(result, ErasureResult) and result.dry_run and result.erased == 1
-    assert fake.requests_to("DELETE", "") == [] and len(fake.customers) == 1
+    assert isinstance(result, ErasureResult)
+    assert result.dry_run
+    assert result.erased == 1
+    assert fake.requests_to("DELETE", "") == []
+    assert len(fake.customers) == 1
 
 
 def test_customer_deleted_concurrently_is_not_an_error(fake: FakeStripe, backend_: StripeBackend) -> None:
