@@ -19,7 +19,8 @@ from connectors.klaviyo.fake import FakeKlaviyo
 from connectors.mailchimp.fake import FakeMailchimp
 from connectors.sql.sample import TARGET_EMAIL
 
-HUBSPOT_TOKEN = "pat-demo-00000000-0000-0000-0000-000000000000"  # noqa: S105 - a fake's token
+# The local fake's token (not a secret).
+HUBSPOT_TOKEN = "pat-demo-00000000-0000-0000-0000-000000000000"  # noqa: S105  # nosec B105
 MAILCHIMP_KEY = "0123456789abcdef0123456789abcdef-us6"
 KLAVIYO_TICK_SECONDS = 3.0
 DECOY_EMAIL = "jane.doe+news@example.com"  # the same person's name at another address: not her

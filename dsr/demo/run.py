@@ -16,7 +16,9 @@ import argparse
 import contextlib
 import os
 import signal
-import subprocess
+
+# The supervisor starts our own programs (fixed argv, no shell).
+import subprocess  # nosec B404
 import sys
 import time
 from collections.abc import Sequence
@@ -52,7 +54,7 @@ class Supervisor:
     def start(self, name: str, args: Sequence[str], *, stop_group: bool) -> None:
         """``stop_group``: the stop signal goes to the child's whole process group (the auto-reloader
         and its server) rather than to the child alone (Celery stops its own pool)."""
-        process = subprocess.Popen(list(args), cwd=ROOT, env=self.env, start_new_session=True)  # noqa: S603
+        process = subprocess.Popen(list(args), cwd=ROOT, env=self.env, start_new_session=True)  # noqa: S603  # nosec B603
         self.children.append((name, process))
         self.stop_group[process.pid] = stop_group
 
@@ -129,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for step in (["migrate", "--noinput", "--verbosity=0"], ["demo_setup"]):
             if supervisor.stopping:
                 return 0
-            done = subprocess.run([*manage, *step], cwd=ROOT, env=env, check=False)  # noqa: S603
+            done = subprocess.run([*manage, *step], cwd=ROOT, env=env, check=False)  # noqa: S603  # nosec B603
             if supervisor.stopping:  # Ctrl-C while migrating reached the step too: not an error
                 return 0
             if done.returncode != 0:

@@ -32,7 +32,8 @@ class SystemsFileError(Exception):
 # --- secrets from the environment ---------------------------------------------------------------
 
 #: ``{env: NAME}`` resolves names under this prefix, or listed in ``DSR_SECRET_ENV_ALLOW``.
-SECRET_ENV_PREFIX = "DSR_SECRET_"  # noqa: S105 - a name prefix, not a secret
+# A prefix of environment-variable names, not a secret.
+SECRET_ENV_PREFIX = "DSR_SECRET_"  # noqa: S105  # nosec B105
 #: The platform's own secrets and connection strings: never resolvable, whatever the allow-list.
 PLATFORM_ENV = frozenset(
     {
