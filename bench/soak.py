@@ -206,6 +206,25 @@ def main() -> int:
             print(f"soak: kept database {db_name} and logs in {workdir}")
 
 
+def _deliver_code_emails_here() -> None:
+    """E-mails queued by this process (the code e-mails the soak reads) are delivered here, through
+    the outbox's own ``email_deliver``, instead of by a worker whose memory backend the soak cannot
+    read. Each is marked as handed over first, so the beat reconciler leaves it alone."""
+    from django.utils import timezone
+
+    from dsr.notifications import outbox
+    from dsr.notifications.models import EmailStatus, OutboundEmail
+
+    def deliver_here(*, email_id: int) -> bool:
+        OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(
+            enqueued_at=timezone.now()
+        )
+        outbox.email_deliver(email_id=email_id)
+        return True
+
+    outbox.email_enqueue = deliver_here  # type: ignore[assignment]
+
+
 def run(
     args: argparse.Namespace,
     rng: random.Random,
@@ -323,6 +342,7 @@ def run(
         flush=True,
     )
     client = Client()
+    _deliver_code_emails_here()
     accepted: list[str] = []
     refused = collections.Counter[int]()
     started = time.monotonic()
