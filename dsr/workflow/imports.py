@@ -17,7 +17,6 @@ import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -127,12 +126,6 @@ def _flag(value: str, *, row: int, column: str, errors: list[RowError]) -> bool:
     return False
 
 
-def _zone_of(jurisdiction: str) -> ZoneInfo:
-    rules = deadlines.default_rules()
-    place = rules.jurisdiction(jurisdiction)
-    return ZoneInfo(place.timezone or rules.regimes[place.regime].timezone)
-
-
 def _received_at(value: str, *, jurisdiction: str | None) -> datetime:
     """An ISO 8601 date or date-time. A date alone, or a time without an offset, is read in the
     jurisdiction's timezone (the one its deadlines are counted in); raises ValueError."""
@@ -146,7 +139,7 @@ def _received_at(value: str, *, jurisdiction: str | None) -> datetime:
             f"'{text}' is not a date; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM (ISO 8601)."
         ) from None
     if parsed.tzinfo is None:
-        zone = _zone_of(jurisdiction) if jurisdiction else UTC
+        zone = deadlines.zone_for(jurisdiction) if jurisdiction else UTC
         only_date = len(text) == 10
         parsed = (
             datetime.combine(date.fromisoformat(text), time(0, 0), zone)
@@ -363,8 +356,6 @@ def _create_all(rows: list[ImportRow], *, actor: str, report: ImportReport) -> N
         except RequestInputError as exc:
             for name, message in exc.errors.items():
                 report.errors.append(RowError(row.row, _COLUMN_FOR_FIELD.get(name, name), message))
-        except deadlines.CalendarNotCovered as exc:
-            report.errors.append(RowError(row.row, "received_at", f"No holiday data for that date: {exc}"))
         except IntegrityError:  # imported by someone else a moment ago: same as existing
             found = DataSubjectRequest.objects.get(external_id=row.external_id)
             report.rows.append(_outcome(row, found, False))
@@ -373,10 +364,9 @@ def _create_all(rows: list[ImportRow], *, actor: str, report: ImportReport) -> N
 
 
 def _outcome(row: ImportRow, request: DataSubjectRequest, created: bool) -> RowOutcome:
-    zone = _zone_of(request.jurisdiction)
     return RowOutcome(
-        received_on=request.received_at.astimezone(zone).date(),
-        due_on=request.due_at.astimezone(zone).date(),
+        received_on=deadlines.legal_date(jurisdiction=request.jurisdiction, at=request.received_at),
+        due_on=deadlines.legal_date(jurisdiction=request.jurisdiction, at=request.due_at),
         row=row.row,
         external_id=row.external_id,
         created=created,
